@@ -1,0 +1,406 @@
+"""The joint image-word model: a small head that maps image features into word-vector space.
+
+This is the model from Emmanuel Ameisen's talk "Building a Semantic Image Search Engine": once
+images live in the same space as GloVe vectors, an image can be searched for with *any* word,
+including words that were never a training label. Training runs on cached image features (never
+through the CNN), so a full run takes seconds on a laptop CPU.
+
+The module works on numpy arrays only; callers decide where features and word vectors come from
+and record that in ``settings``, which is saved next to the model so a later run can refuse a
+model trained for a different CNN, feature size or word-vector table.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
+
+from .splits import Split
+from .storage import ImageSearchError, atomic_path, sha256_file, write_text_atomic
+
+if TYPE_CHECKING:  # keras/tensorflow take seconds to import; only pay for them when training
+    import keras
+
+__all__ = [
+    "DEFAULT_LR",
+    "JointModel",
+    "JointModelError",
+    "JointModelMismatchError",
+    "build_joint_head",
+    "load_joint_model",
+    "train_joint_model",
+]
+
+MODEL_FILE = "joint.keras"
+META_FILE = "joint.json"
+FORMAT = "imagesearch.joint"
+FORMAT_VERSION = 1
+RETRAIN_HINT = "python -m imagesearch train DIR"
+
+#: Adam's own default. The head is small and the loss is bounded (cosine), so the default rate
+#: converges in a few dozen epochs without tuning; BatchNorm keeps it stable.
+DEFAULT_LR = 1e-3
+#: A validation-loss improvement smaller than this does not reset early stopping's patience;
+#: the cosine loss lives in [-1, 1], so 1e-4 is noise.
+EARLY_STOPPING_MIN_DELTA = 1e-4
+
+
+class JointModelError(ImageSearchError):
+    """A joint model folder that is missing, incomplete or unreadable."""
+
+
+class JointModelMismatchError(JointModelError):
+    """A saved model was trained for different features or word vectors than the caller has."""
+
+    def __init__(self, folder: Path, mismatches: list[tuple[str, Any, Any]]):
+        self.folder = Path(folder)
+        self.mismatches = mismatches
+        self.key, self.saved, self.expected = mismatches[0]
+        details = "; ".join(f"{k}: saved {s!r}, expected {e!r}" for k, s, e in mismatches)
+        super().__init__(
+            f"the joint model in {self.folder} does not fit the current settings ({details}). "
+            f"Retrain it: {RETRAIN_HINT}"
+        )
+
+
+def _keras():
+    import keras
+
+    return keras
+
+
+def _l2_normalise(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return (x / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+
+
+def _json_default(obj: Any) -> Any:
+    # Callers naturally hand over numpy scalars (e.g. features.shape[1]); JSON wants plain types.
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (Path, os.PathLike)):
+        return os.fspath(obj)
+    if isinstance(obj, Split):
+        return obj.to_json()
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def _to_plain(obj: Any) -> Any:
+    """The value as it will read back from joint.json, so comparisons see what is saved."""
+    return json.loads(json.dumps(obj, default=_json_default))
+
+
+def build_joint_head(
+    input_dim: int, output_dim: int, *, hidden: int = 2000, dropout: float = 0.5
+) -> "keras.Model":
+    """The talk's head: Dense(hidden) -> BN -> ReLU -> Dropout -> Dense(output_dim) -> BN.
+
+    Uncompiled; :func:`train_joint_model` compiles it with the cosine loss. The final BatchNorm
+    keeps every output dimension in use, which matters because only the direction is scored.
+    """
+    keras = _keras()
+    layers = keras.layers
+    inputs = keras.Input(shape=(int(input_dim),), name="image_features")
+    x = layers.Dense(int(hidden), name="hidden")(inputs)
+    x = layers.BatchNormalization(name="hidden_bn")(x)
+    x = layers.ReLU(name="hidden_relu")(x)
+    x = layers.Dropout(float(dropout), name="hidden_dropout")(x)
+    x = layers.Dense(int(output_dim), name="word_space")(x)
+    outputs = layers.BatchNormalization(name="word_space_bn")(x)
+    return keras.Model(inputs, outputs, name="joint_head")
+
+
+@dataclass
+class JointModel:
+    """A trained head plus everything needed to trust it later: settings, history, time."""
+
+    model: "keras.Model"
+    history: dict[str, list[float]]
+    settings: dict[str, Any]
+    train_time_s: float
+
+    @property
+    def feature_dim(self) -> int:
+        return int(self.model.input_shape[-1])
+
+    @property
+    def vector_dim(self) -> int:
+        return int(self.model.output_shape[-1])
+
+    @property
+    def split(self) -> Split | None:
+        """The split it was trained on, so evaluation can use exactly the held-out items."""
+        data = self.settings.get("split")
+        return Split.from_json(data) if data is not None else None
+
+    def embed(self, features: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """Image features -> unit vectors in word space (inference mode: no dropout, BN frozen).
+
+        Rows are L2-normalised on the way in (as in training) and on the way out, so a dot
+        product with a unit word vector is the cosine the model was trained to maximise.
+        """
+        x = np.asarray(features, dtype=np.float32)
+        if x.ndim != 2 or x.shape[1] != self.feature_dim:
+            raise ImageSearchError(
+                f"joint model expects features of shape (n, {self.feature_dim}), got {x.shape}; "
+                f"were they computed with a different image model? (trained with "
+                f"{self.settings.get('image_model', 'unknown image model')!r})"
+            )
+        if x.shape[0] == 0:
+            return np.zeros((0, self.vector_dim), dtype=np.float32)
+        x = _l2_normalise(x)
+        out = [
+            np.asarray(self.model(x[i : i + batch_size], training=False), dtype=np.float32)
+            for i in range(0, x.shape[0], batch_size)
+        ]
+        return _l2_normalise(np.concatenate(out, axis=0))
+
+    def save(self, folder: str | os.PathLike) -> Path:
+        """Write joint.keras then joint.json, each atomically.
+
+        joint.json goes last and names the weights' checksum, so a folder without it (or whose
+        weights were swapped) is "not a model" rather than a silently inconsistent one.
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        meta_path = folder / META_FILE
+        # Retire the old metadata first: until the new json lands the folder is "not a model".
+        meta_path.unlink(missing_ok=True)
+        model_path = folder / MODEL_FILE
+        with atomic_path(model_path) as tmp:
+            staged = tmp.with_name(tmp.name + ".keras")  # keras insists on the .keras extension
+            try:
+                self.model.save(staged)
+                os.replace(staged, tmp)
+            finally:
+                staged.unlink(missing_ok=True)
+        meta = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "model_file": MODEL_FILE,
+            "model_sha256": sha256_file(model_path),
+            "keras_version": _keras().__version__,
+            "settings": self.settings,
+            "history": self.history,
+            "train_time_s": self.train_time_s,
+        }
+        write_text_atomic(meta_path, json.dumps(meta, indent=2, sort_keys=True, default=_json_default) + "\n")
+        return folder
+
+
+def _check_inputs(features: Any, targets: Any, split: Split) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(features, dtype=np.float32)
+    y = np.asarray(targets, dtype=np.float32)
+    if x.ndim != 2 or y.ndim != 2:
+        raise ImageSearchError(
+            f"features and targets must be 2-D (n x D, n x d), got shapes {x.shape} and {y.shape}"
+        )
+    if x.shape[0] != y.shape[0]:
+        raise ImageSearchError(
+            f"features and targets disagree on the number of images: {x.shape[0]} vs {y.shape[0]}"
+        )
+    largest = max((int(p.max()) for p in (split.train, split.val, split.test) if p.size), default=-1)
+    if largest >= x.shape[0]:
+        raise ImageSearchError(
+            f"the split indexes beyond the {x.shape[0]} images given; was it made for another data set?"
+        )
+    if split.train.size == 0:
+        raise ImageSearchError("the split has no training items")
+    if split.val.size == 0:
+        raise ImageSearchError(
+            "the split has no validation items (early stopping needs them); "
+            "classes need at least 3 images each to be split"
+        )
+    for name, arr in (("features", x), ("targets", y)):
+        for part in ("train", "val"):  # test rows are never read, so they may hold anything
+            rows = arr[getattr(split, part)]
+            if not np.all(np.isfinite(rows)):
+                raise ImageSearchError(f"{name} of {part} items contain NaN or infinity")
+    return x, y
+
+
+def train_joint_model(
+    features: np.ndarray,
+    targets: np.ndarray,
+    split: Split,
+    *,
+    epochs: int = 50,
+    batch_size: int = 32,
+    seed: int = 0,
+    patience: int = 10,
+    hidden: int = 2000,
+    dropout: float = 0.5,
+    lr: float = DEFAULT_LR,
+    settings: Mapping[str, Any] | None = None,
+    verbose: int = 0,
+) -> JointModel:
+    """Fit the head so each image's output points the same way as its label's word vector.
+
+    `features` (n x D) may be raw or L2-normalised: rows are L2-normalised here (and again in
+    :meth:`JointModel.embed`) so the model does not depend on the CNN's activation scale.
+    `targets` (n x d) are the word vectors of each image's label; only their direction matters.
+    Only ``split.train`` rows are fitted and ``split.val`` rows drive early stopping (best weights
+    restored); ``split.test`` rows are never read, so they may even hold NaN.
+
+    Deterministic for a seed on CPU. Note this seeds Python/NumPy/TF globally and turns on TF op
+    determinism for the process (keras.utils.set_random_seed, enable_op_determinism).
+    `settings` is the caller's record of where the data came from (image_model, feature_dim,
+    vectors, vector_dim, dataset_hash, ...); the training arguments and split are added to it.
+    """
+    if int(epochs) < 1 or int(batch_size) < 1 or int(patience) < 0 or int(hidden) < 1:
+        raise ImageSearchError(
+            f"need epochs >= 1, batch_size >= 1, patience >= 0 and hidden >= 1; got epochs={epochs}, "
+            f"batch_size={batch_size}, patience={patience}, hidden={hidden}"
+        )
+    if not (0.0 <= float(dropout) < 1.0) or not float(lr) > 0.0:
+        raise ImageSearchError(f"need 0 <= dropout < 1 and lr > 0; got dropout={dropout}, lr={lr}")
+    x, y = _check_inputs(features, targets, split)
+    caller = dict(settings or {})
+    for key, actual in (("feature_dim", x.shape[1]), ("vector_dim", y.shape[1])):
+        if key in caller and _to_plain(caller[key]) != actual:
+            raise ImageSearchError(
+                f"settings say {key}={caller[key]!r} but the arrays given have {actual}; "
+                "the features or word vectors are not the ones the settings describe"
+            )
+    try:
+        caller = _to_plain(caller)
+    except (TypeError, ValueError) as exc:
+        raise ImageSearchError(f"settings must be JSON-serialisable to be saved with the model: {exc}") from None
+
+    keras = _keras()
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(int(seed))
+    tf.config.experimental.enable_op_determinism()
+
+    x = _l2_normalise(x)
+    x_train, y_train = x[split.train], y[split.train]
+    x_val, y_val = x[split.val], y[split.val]
+
+    model = build_joint_head(x.shape[1], y.shape[1], hidden=hidden, dropout=dropout)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=lr),
+        loss=keras.losses.CosineSimilarity(axis=-1),
+    )
+    stopper = keras.callbacks.EarlyStopping(
+        monitor="val_loss",
+        patience=int(patience),
+        min_delta=EARLY_STOPPING_MIN_DELTA,
+        restore_best_weights=True,
+    )
+    start = time.perf_counter()
+    fit = model.fit(
+        x_train,
+        y_train,
+        validation_data=(x_val, y_val),
+        epochs=int(epochs),
+        batch_size=int(batch_size),
+        shuffle=True,
+        callbacks=[stopper],
+        verbose=verbose,
+    )
+    train_time_s = time.perf_counter() - start
+
+    history = {k: [float(v) for v in fit.history.get(k, [])] for k in ("loss", "val_loss")}
+    # The epoch whose weights were restored (1-based), as early stopping judged it.
+    best_epoch = int(stopper.best_epoch) + 1 if stopper.best_weights is not None else None
+    full_settings = {
+        **caller,
+        "feature_dim": int(x.shape[1]),
+        "vector_dim": int(y.shape[1]),
+        "epochs": int(epochs),
+        "epochs_run": len(history["loss"]),
+        "best_epoch": best_epoch,
+        "seed": int(seed),
+        "batch_size": int(batch_size),
+        "patience": int(patience),
+        "hidden": int(hidden),
+        "dropout": float(dropout),
+        "lr": float(lr),
+        "optimizer": "adam",
+        "loss": "cosine",
+        "normalize_features": True,
+        "n_train": int(split.train.size),
+        "n_val": int(split.val.size),
+        "split": split.to_json(),
+    }
+    return JointModel(model=model, history=history, settings=full_settings, train_time_s=train_time_s)
+
+
+def load_joint_model(folder: str | os.PathLike, *, expect: Mapping[str, Any] | None = None) -> JointModel:
+    """Load a saved head, refusing one trained for other features or word vectors.
+
+    `expect` maps settings keys (e.g. image_model, feature_dim, vectors) to the values the caller
+    is about to use; any difference raises :class:`JointModelMismatchError`, because a head
+    trained on other features returns confident nonsense rather than an error.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise JointModelError(
+            f"no joint model at {folder}: the folder does not exist. Train one: {RETRAIN_HINT}"
+        )
+    meta_path = folder / META_FILE
+    if not meta_path.is_file():
+        raise JointModelError(
+            f"{folder} is not a joint model: {META_FILE} is missing (training never finished or its "
+            f"save was interrupted). Retrain: {RETRAIN_HINT}"
+        )
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise JointModelError(f"{meta_path} is unreadable or corrupt ({exc}). Retrain: {RETRAIN_HINT}") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or not isinstance(meta.get("settings"), dict):
+        raise JointModelError(f"{meta_path} is not joint-model metadata. Retrain: {RETRAIN_HINT}")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise JointModelError(
+            f"{meta_path} has format version {meta.get('format_version')!r}, this code reads "
+            f"{FORMAT_VERSION}. Retrain: {RETRAIN_HINT}"
+        )
+    settings = meta["settings"]
+
+    if expect:
+        mismatches = []
+        for key, wanted in _to_plain(dict(expect)).items():
+            saved = settings.get(key, "<not recorded>")
+            if saved != wanted:
+                mismatches.append((key, saved, wanted))
+        if mismatches:
+            raise JointModelMismatchError(folder, mismatches)
+
+    model_path = folder / meta.get("model_file", MODEL_FILE)
+    if not model_path.is_file():
+        raise JointModelError(f"{model_path} is missing. Retrain: {RETRAIN_HINT}")
+    if meta.get("model_sha256") and sha256_file(model_path) != meta["model_sha256"]:
+        raise JointModelError(
+            f"{model_path} does not match the checksum in {meta_path} (changed or corrupt). "
+            f"Retrain: {RETRAIN_HINT}"
+        )
+    keras = _keras()
+    try:
+        model = keras.saving.load_model(model_path, compile=False)
+    except Exception as exc:  # keras raises many types for a damaged zip; all mean the same here
+        raise JointModelError(f"cannot load {model_path}: {exc}. Retrain: {RETRAIN_HINT}") from None
+
+    joint = JointModel(
+        model=model,
+        history={k: list(v) for k, v in meta.get("history", {}).items()},
+        settings=settings,
+        train_time_s=float(meta.get("train_time_s", float("nan"))),
+    )
+    for key, actual in (("feature_dim", joint.feature_dim), ("vector_dim", joint.vector_dim)):
+        if key in settings and settings[key] != actual:
+            raise JointModelError(
+                f"{model_path} has {key}={actual} but {meta_path} says {settings[key]}. Retrain: {RETRAIN_HINT}"
+            )
+    return joint

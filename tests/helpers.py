@@ -1,0 +1,46 @@
+"""Small real building blocks for tests: tiny images, data sets and a tiny Keras image model."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from imagesearch.models import ImageModel
+
+COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}
+
+
+def make_colour_dataset(root: Path, per_class: int = 6, size: int = 40, seed: int = 0) -> Path:
+    """Class folders of noisy single-colour images: trivially separable by mean colour."""
+    rng = np.random.default_rng(seed)
+    for name, colour in COLOURS.items():
+        folder = root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            noise = rng.integers(-25, 25, size=(size, size, 3))
+            pixels = np.clip(np.array(colour) + noise, 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(folder / f"{name}_{i:02d}.png")
+    return root
+
+
+class TinyModel(ImageModel):
+    """Mean colour per channel through a real Keras graph; counts its batches."""
+
+    def __init__(self, fail_after: int | None = None):
+        import keras
+
+        inputs = keras.Input((32, 32, 3))
+        outputs = keras.layers.GlobalAveragePooling2D()(inputs)
+        super().__init__("tiny", 3, "tiny-v1", keras.Model(inputs, outputs),
+                         lambda x: x / 255.0, input_size=(32, 32))
+        self.calls = 0
+        self.batch_sizes: list[int] = []
+        self.fail_after = fail_after
+
+    def embed_batch(self, images):
+        if self.fail_after is not None and self.calls >= self.fail_after:
+            raise KeyboardInterrupt("simulated Ctrl-C")
+        self.calls += 1
+        self.batch_sizes.append(len(images))
+        return super().embed_batch(images)

@@ -1,0 +1,107 @@
+import json
+
+import numpy as np
+import pytest
+
+from imagesearch.index import EmbeddingIndex, IndexLoadError, cosine_from_angular, exact_search
+
+
+def clustered(n_clusters=10, per_cluster=100, dim=64, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(n_clusters, dim))
+    vectors = np.repeat(centres, per_cluster, axis=0) + 0.6 * rng.normal(size=(n_clusters * per_cluster, dim))
+    labels = [f"c{i}" for i in range(n_clusters) for _ in range(per_cluster)]
+    return vectors.astype(np.float32), labels
+
+
+def items_for(labels):
+    return [{"path": f"/data/{label}/{i}.jpg", "label": label, "key": f"{label}/{i}.jpg"}
+            for i, label in enumerate(labels)]
+
+
+@pytest.fixture
+def built():
+    vectors, labels = clustered()
+    return EmbeddingIndex.build(vectors, items_for(labels), model="test-model", n_trees=50), vectors
+
+
+def test_scores_are_cosine_similarities(built):
+    index, vectors = built
+    query = vectors[3]
+    results = index.search(query, 5)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    for r in results:
+        assert r.score == pytest.approx(float(unit[r.item] @ unit[3]), abs=1e-4)
+    assert results[0].item == 3 and results[0].score == pytest.approx(1.0, abs=1e-5)
+    assert [r.rank for r in results] == [1, 2, 3, 4, 5]
+    assert cosine_from_angular(np.sqrt(2.0)) == pytest.approx(0.0)
+
+
+def test_annoy_recall_against_exact_search(built):
+    index, _ = built
+    recalls = []
+    for row in range(0, len(index), 10):
+        approx = {r.item for r in index.search_item(row, 10)}
+        exact = {r.item for r in index.search_item(row, 10, exact=True)}
+        recalls.append(len(approx & exact) / 10)
+    assert np.mean(recalls) >= 0.99
+
+
+def test_search_item_leaves_the_item_out(built):
+    index, _ = built
+    for exact in (False, True):
+        results = index.search_item(7, 10, exact=exact)
+        assert 7 not in [r.item for r in results] and len(results) == 10
+        assert all(r.label == "c0" for r in results)
+    with pytest.raises(IndexLoadError, match="out of range"):
+        index.search_item(len(index), 3)
+
+
+def test_exact_search_orders_ties_by_row():
+    vectors = np.array([[1, 0], [1, 0], [0, 1], [1, 0]], np.float32)
+    rows, scores = exact_search(vectors, np.array([1.0, 0.0]), 3)
+    assert rows.tolist() == [0, 1, 3]
+    rows, _ = exact_search(vectors, np.array([1.0, 0.0]), 3, exclude=[0])
+    assert rows.tolist() == [1, 3, 2]
+
+
+def test_save_and_load_round_trip(built, tmp_path):
+    index, vectors = built
+    index.save(tmp_path / "idx")
+    files = sorted(p.name for p in (tmp_path / "idx").iterdir())
+    assert files == ["images.ann", "images.json", "images.npy"]  # no temp files left
+    meta = json.loads((tmp_path / "idx" / "images.json").read_text())
+    assert meta["model"] == "test-model" and meta["dim"] == 64 and meta["n_trees"] == 50
+    assert meta["items"][0]["label"] == "c0" and meta["count"] == 1000
+    loaded = EmbeddingIndex.load(tmp_path / "idx", model="test-model", dim=64)
+    assert [r.item for r in loaded.search(vectors[5], 10)] == [r.item for r in index.search(vectors[5], 10)]
+
+
+def test_build_is_deterministic(tmp_path):
+    vectors, labels = clustered(seed=1)
+    a = EmbeddingIndex.build(vectors, items_for(labels), model="m", n_trees=5)
+    b = EmbeddingIndex.build(vectors, items_for(labels), model="m", n_trees=5)
+    a.save(tmp_path / "a")
+    b.save(tmp_path / "b")
+    assert (tmp_path / "a/images.ann").read_bytes() == (tmp_path / "b/images.ann").read_bytes()
+
+
+def test_loading_for_another_model_or_dimension_is_refused(built, tmp_path):
+    index, _ = built
+    index.save(tmp_path / "idx")
+    with pytest.raises(IndexLoadError, match="built with model 'test-model', not 'vgg16'"):
+        EmbeddingIndex.load(tmp_path / "idx", model="vgg16")
+    with pytest.raises(IndexLoadError, match="64-d vectors"):
+        EmbeddingIndex.load(tmp_path / "idx", dim=512)
+    loaded = EmbeddingIndex.load(tmp_path / "idx")
+    with pytest.raises(IndexLoadError, match="query has 3 dimensions"):
+        loaded.search(np.ones(3), 5)
+
+
+def test_missing_or_corrupt_index_gives_clear_errors(tmp_path):
+    with pytest.raises(IndexLoadError, match="python -m imagesearch index"):
+        EmbeddingIndex.load(tmp_path / "nothing")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad/images.json").write_text("{not json")
+    with pytest.raises(IndexLoadError, match="corrupt"):
+        EmbeddingIndex.load(tmp_path / "bad")
