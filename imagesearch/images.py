@@ -46,7 +46,7 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         image = Image.fromarray(((array - array.min()) / span * 255.0).astype(np.uint8))
     if image.mode == "P":
         image = image.convert("RGBA")
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "RGB" and "transparency" in image.info):
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode in ("RGB", "L") and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
@@ -73,7 +73,7 @@ def load_rgb(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> Image.
                 return _to_rgb(image)
     except ImageLoadError:
         raise
-    except KeyError:
+    except UnidentifiedImageError:
         raise ImageLoadError(path, "not an image file Pillow can read") from None
     except Image.DecompressionBombError as error:
         raise ImageLoadError(path, f"too many pixels (a decompression bomb?): {error}") from None

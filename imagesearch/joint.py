@@ -284,9 +284,8 @@ def train_joint_model(
     keras.utils.set_random_seed(int(seed))
     tf.config.experimental.enable_op_determinism()
 
-    x = _l2_normalise(x)
-    x_train, y_train = x[split.train], y[split.train]
-    x_val, y_val = x[split.val], y[split.val]
+    x_train, y_train = _l2_normalise(x[split.train]), y[split.train]
+    x_val, y_val = _l2_normalise(x[split.val]), y[split.val]
 
     model = build_joint_head(x.shape[1], y.shape[1], hidden=hidden, dropout=dropout)
     model.compile(

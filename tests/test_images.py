@@ -130,6 +130,21 @@ def test_rgba_transparent_becomes_white_and_opaque_colour_is_kept(tmp_path):
     assert_close(array[0, 19], (127, 127, 127), tolerance=2)
 
 
+@pytest.mark.parametrize("mode, colour", [("L", 200), ("RGB", (200, 100, 50))])
+def test_transparent_colour_key_becomes_white(tmp_path, mode, colour):
+    """PNG's tRNS chunk on gray or RGB images: one colour value means "transparent"."""
+    key = 0 if mode == "L" else (0, 0, 0)
+    image = Image.new(mode, (8, 4), key)
+    image.paste(colour, (4, 0, 8, 4))
+    image.save(tmp_path / "key.png", transparency=key)
+    with Image.open(tmp_path / "key.png") as stored:
+        assert stored.mode == mode and "transparency" in stored.info
+    array = rgb_array(load_rgb(tmp_path / "key.png"))
+    assert tuple(array[1, 1]) == WHITE
+    expected = (colour,) * 3 if mode == "L" else colour
+    assert tuple(array[1, 6]) == expected
+
+
 def test_gray_with_alpha(tmp_path):
     pixels = np.zeros((6, 10, 2), dtype=np.uint8)
     pixels[:, :5] = (0, 0)        # transparent
