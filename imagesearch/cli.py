@@ -93,6 +93,77 @@ def cmd_search(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    from .engine import train_joint_index
+
+    model = train_joint_index(args.index, vectors=args.vectors, epochs=args.epochs, seed=args.seed,
+                              verbose=1 if args.verbose else 0)
+    history = model.history
+    print(f"trained the joint model in {model.train_time_s:.1f} s: {len(history['loss'])} epochs, "
+          f"best validation loss {min(history['val_loss']):.4f}; images indexed in word space in {args.index}")
+    return 0
+
+
+def cmd_tag(args) -> int:
+    from .engine import SearchEngine
+
+    engine = SearchEngine(args.index)
+    queries = [q for kind, q in _read_queries(args) if kind == "image"]
+    if not queries:
+        raise SystemExit("error: give an image: --image PATH or --queries FILE")
+    for query in queries:
+        tags = engine.tags(query, args.k)
+        if args.json:
+            _print_json({"query": query, "results": [t.to_dict() for t in tags]})
+        else:
+            print(f"{query}: " + ", ".join(f"{t.word} ({t.score:.2f})" for t in tags))
+    return 0
+
+
+def cmd_words(args) -> int:
+    from .words import load_word_vectors, query_vector, similar_words
+
+    kv = load_word_vectors(args.vectors)
+    query = query_vector(kv, " ".join(args.word))
+    found = similar_words(kv, query, args.k)
+    text = " ".join(args.word)
+    if query.unknown:
+        print(f"ignored unknown words: {', '.join(query.unknown)}", file=sys.stderr)
+    if args.json:
+        _print_json({"query": text, "ignored": list(query.unknown), "results":
+                     [{"rank": i, "word": w, "score": round(s, 4)} for i, (w, s) in enumerate(found, 1)]})
+    else:
+        print(f"words like {text!r}: " + ", ".join(f"{w} ({s:.2f})" for w, s in found))
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .engine import SearchEngine
+    from .evaluate import evaluate_engine
+
+    words = None
+    if args.words:
+        path = Path(args.words)
+        if not path.is_file():
+            raise SystemExit(f"error: words file {path} does not exist")
+        words = [w.strip() for w in path.read_text(encoding="utf-8").splitlines() if w.strip()]
+    report = evaluate_engine(SearchEngine(args.index), words=words, epochs=args.epochs)
+    if args.json:
+        _print_json(report)
+        return 0
+    print(f"on the {report['test_images']} test images (never used in training):")
+    for key in ("image_to_image_p10", "class_words_p10", "heldout_classes_p10", "caption_words_p10",
+                "caption_words_chance", "tags_class_top5", "tags_caption_top5"):
+        value = report[key]
+        print(f"  {key:<22} {'n/a' if value is None else f'{value:.3f}'}")
+    print(f"  held-out classes: {', '.join(report['heldout_classes'])}")
+    print(f"  caption words ({report['words_source']}):")
+    for w in report["words"]:
+        p10 = "unknown" if w.get("unknown") else ("n/a" if w["p10"] is None else f"{w['p10']:.2f}")
+        print(f"    {w['word']:<14} P@10 {p10:<7} relevant test images {w['relevant']:>3}  chance {w['chance']:.3f}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -132,6 +203,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--focus", help="re-weight an image search toward this class")
     p.add_argument("--json", action="store_true", help="print JSON Lines, one object per query")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("train", help="train the joint image -> word model and index images in word space")
+    p.add_argument("index", help="index folder made by `index`")
+    p.add_argument("--vectors", default=None, help="word vectors: glove-6b-50d (default, offline) or glove-6b-300d")
+    p.add_argument("--epochs", type=int, default=50)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--verbose", action="store_true", help="print Keras' per-epoch progress")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("tag", help="the words nearest to an image")
+    p.add_argument("index", help="index folder with a trained joint model")
+    p.add_argument("--image", action="append", help="image (in the index or any file); repeatable")
+    p.add_argument("--queries", help="file with one image path per line")
+    p.add_argument("-k", type=int, default=5, help="number of tags")
+    p.add_argument("--json", action="store_true", help="print JSON Lines, one object per image")
+    p.set_defaults(func=cmd_tag)
+
+    p = sub.add_parser("words", help="words similar to a word (or to the mean of several)")
+    p.add_argument("word", nargs="+")
+    p.add_argument("--vectors", default="glove-6b-50d", help="glove-6b-50d (default) or glove-6b-300d")
+    p.add_argument("-k", type=int, default=DEFAULT_K)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_words)
+
+    p = sub.add_parser("evaluate", help="precision figures on the index's test split")
+    p.add_argument("index", help="index folder with a trained joint model")
+    p.add_argument("--words", help="file of non-label words to score, one per line")
+    p.add_argument("--epochs", type=int, default=50, help="for the held-out-classes model")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("demo", help="index the embedded data set, search it, write a contact sheet")
     p.add_argument("--out", default="results/demo", help="results folder")

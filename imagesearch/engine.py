@@ -24,8 +24,31 @@ from .splits import Split, stratified_split
 from .storage import ImageSearchError, atomic_path
 
 IMAGES = "images"
+JOINT = "joint"            # the joint-space index: NAME.ann/.npy/.json beside the image index
+JOINT_MODEL_DIR = "joint"  # the trained head: joint/joint.keras + joint/joint.json
 CLASS_WEIGHTS_FILE = "class_weights.npz"
 SPLIT_SEED = 0
+TAG_VOCABULARY_SIZE = 20_000
+
+
+@dataclass(frozen=True)
+class TextAnswer:
+    """Results of a text query, with the words it used and those it ignored as unknown."""
+
+    query: str
+    results: list[Result]
+    known: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Tag:
+    rank: int
+    word: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rank": self.rank, "word": self.word, "score": round(float(self.score), 4)}
 
 
 @dataclass
@@ -86,6 +109,47 @@ def build_index(dataset: Dataset, out: str | os.PathLike, *, model: str = DEFAUL
     return BuildReport(out, len(items), features.skipped, features.from_cache)
 
 
+def joint_settings(images: EmbeddingIndex, vectors: str, vector_dim: int) -> dict[str, Any]:
+    """What a joint model depends on; a saved model must match all of it to be used."""
+    return {"image_model": images.metadata["model"], "feature_dim": images.dim,
+            "vectors": vectors, "vector_dim": vector_dim,
+            "dataset_hash": images.metadata.get("dataset_hash")}
+
+
+def label_targets(kv, labels: list[str]) -> np.ndarray:
+    """Each item's training target: the (unit, mean-of-words) vector of its label."""
+    from .words import label_vector
+
+    by_label = {label: label_vector(kv, label) for label in sorted(set(labels))}
+    return np.stack([by_label[label] for label in labels]).astype(np.float32)
+
+
+def train_joint_index(folder: str | os.PathLike, *, vectors: str | None = None, epochs: int = 50,
+                      seed: int = 0, verbose: int = 0):
+    """Train the joint model on an index folder's cached features and index every image in
+    word space. Needs no CNN: the features are the ones stored in the image index."""
+    from .joint import train_joint_model
+    from .words import DEFAULT_VECTORS, load_word_vectors
+
+    folder = Path(folder)
+    vectors = vectors or DEFAULT_VECTORS
+    images = EmbeddingIndex.load(folder, IMAGES)
+    kv = load_word_vectors(vectors)
+    labels = [item["label"] for item in images.items]
+    split = Split.from_json(images.metadata["split"])
+    model = train_joint_model(images.vectors, label_targets(kv, labels), split, epochs=epochs,
+                              seed=seed, settings=joint_settings(images, vectors, kv.vector_size),
+                              verbose=verbose)
+    model.save(folder / JOINT_MODEL_DIR)
+    joint = EmbeddingIndex.build(model.embed(images.vectors), images.items,
+                                 model=f"joint:{images.metadata['model']}:{vectors}",
+                                 word_vectors=vectors, image_model=images.metadata["model"],
+                                 dataset_hash=images.metadata.get("dataset_hash"),
+                                 split=images.metadata["split"])
+    joint.save(folder, JOINT)
+    return model
+
+
 class SearchEngine:
     """Queries over one index folder. Everything heavy is loaded on first use, once."""
 
@@ -141,3 +205,81 @@ class SearchEngine:
         rows, scores = focused_search(self.images.vectors, vector,
                                       self.class_weights.vector(focus), k, exclude)
         return self.images.results_for(rows, scores)
+
+    # -- language: text search, tags, similar words ---------------------------------------
+    @cached_property
+    def joint_index(self) -> EmbeddingIndex:
+        if not (self.folder / f"{JOINT}.json").exists():
+            raise IndexLoadError(f"{self.folder} has no joint image-word model yet: train it with "
+                                 f"`python -m imagesearch train {self.folder}`.")
+        return EmbeddingIndex.load(self.folder, JOINT)
+
+    @property
+    def vectors_name(self) -> str:
+        return self.joint_index.metadata["word_vectors"]
+
+    @cached_property
+    def word_vectors(self):
+        from .words import load_word_vectors
+
+        return load_word_vectors(self.vectors_name, progress=False)
+
+    @cached_property
+    def joint_model(self):
+        from .joint import load_joint_model
+
+        expect = joint_settings(self.images, self.vectors_name, self.joint_index.dim)
+        return load_joint_model(self.folder / JOINT_MODEL_DIR, expect=expect)
+
+    @cached_property
+    def tag_words(self) -> tuple[list[str], np.ndarray]:
+        """The tag vocabulary (frequent words, no stop words) and its unit vectors."""
+        from .words import tag_vocabulary
+
+        words = tag_vocabulary(self.word_vectors, TAG_VOCABULARY_SIZE)
+        kv = self.word_vectors
+        matrix = np.asarray(kv.vectors[[kv.key_to_index[w] for w in words]], dtype=np.float32)
+        return words, matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+    def text_search(self, text: str, k: int = 10, *, rows: np.ndarray | None = None) -> TextAnswer:
+        """Images for any words: labels, words that are no label, several words (their mean).
+
+        `rows` restricts the search to some items (e.g. a test split), exactly.
+        """
+        from .words import query_vector
+
+        query = query_vector(self.word_vectors, text)
+        if rows is None:
+            results = self.joint_index.search(query.vector, k)
+        else:
+            rows = np.asarray(rows)
+            found, scores = exact_search_rows(self.joint_index.vectors, rows, query.vector, k)
+            results = self.joint_index.results_for(found, scores)
+        return TextAnswer(text, results, query.known, query.unknown)
+
+    def joint_vector(self, query: int | str | os.PathLike) -> np.ndarray:
+        """An image in word space: looked up when indexed, else CNN + joint model."""
+        vector, row = self.image_vector(query)
+        if row is not None:
+            return self.joint_index.vectors[row]
+        return self.joint_model.embed(vector[None, :])[0]
+
+    def tags(self, query: int | str | os.PathLike, k: int = 5) -> list[Tag]:
+        """The words nearest to an image in the joint space (no stop words)."""
+        words, matrix = self.tag_words
+        scores = matrix @ self.joint_vector(query)
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [Tag(rank, words[i], float(scores[i])) for rank, i in enumerate(top, start=1)]
+
+    def similar_words(self, word: str, k: int = 10) -> list[tuple[str, float]]:
+        from .words import similar_words
+
+        return similar_words(self.word_vectors, word, k)
+
+
+def exact_search_rows(vectors: np.ndarray, rows: np.ndarray, query: np.ndarray, k: int):
+    """Exact top-k among some rows only; returns row numbers of the full index."""
+    from .index import exact_search
+
+    found, scores = exact_search(vectors[rows], query, k)
+    return rows[found], scores

@@ -4,6 +4,7 @@ Pure functions over arrays; the CLI's `evaluate` command and bench/ call them.
 """
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 import numpy as np
@@ -43,3 +44,155 @@ def annoy_recall(index: EmbeddingIndex, k: int = 10, queries: Sequence[int] | No
         approx = {r.item for r in index.search(index.vectors[row], k, exclude=[row], search_k=search_k)}
         recalls.append(len(exact & approx) / max(len(exact), 1))
     return float(np.mean(recalls))
+
+
+# -- language: words -> images, tags -------------------------------------------------------
+
+_TOKEN = re.compile(r"[a-z]+")
+HELDOUT_CLASSES = 5
+CAPTION_WORDS = 30          # how many non-label caption words the default list holds
+MIN_CAPTIONS = 2            # an image is relevant to a word when this many of its captions say it
+
+
+def caption_tokens(caption: str) -> list[str]:
+    return _TOKEN.findall(caption.lower())
+
+
+def fold_plural(word: str, vocabulary: set[str]) -> str:
+    """`dogs` -> `dog` when `dog` is a word too; `grass`, `bus` and `sheep` stay as they are."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss") and word[:-1] in vocabulary:
+        return word[:-1]
+    return word
+
+
+def caption_word_sets(captions: Sequence[Sequence[str]]) -> tuple[list[list[set[str]]], set[str]]:
+    """Per image, per caption: the set of folded words; and the vocabulary of all captions."""
+    vocabulary = {t for caps in captions for c in caps for t in caption_tokens(c)}
+    sets = [[{fold_plural(t, vocabulary) for t in caption_tokens(c)} for c in caps] for caps in captions]
+    return sets, vocabulary
+
+
+def relevant_to_word(word_sets: list[list[set[str]]], word: str, min_captions: int = MIN_CAPTIONS) -> np.ndarray:
+    """Which images have the word in at least `min_captions` of their captions."""
+    return np.array([sum(word in s for s in caps) >= min_captions for caps in word_sets])
+
+
+def default_caption_words(captions: Sequence[Sequence[str]], labels: Sequence[str], known: set | None = None,
+                          count: int = CAPTION_WORDS) -> list[str]:
+    """The `count` content words that are relevant to the most images, chosen by frequency alone
+    (never by how well they score): no stop words, no word of any class label, 3+ letters,
+    and known to the word vectors when `known` is given."""
+    from gensim.parsing.preprocessing import STOPWORDS
+
+    word_sets, vocabulary = caption_word_sets(captions)
+    label_words = {fold_plural(w, vocabulary) for label in labels for w in caption_tokens(label)}
+    counts: dict[str, int] = {}
+    for caps in word_sets:
+        seen: dict[str, int] = {}
+        for s in caps:
+            for w in s:
+                seen[w] = seen.get(w, 0) + 1
+        for w, n in seen.items():
+            if n >= MIN_CAPTIONS:
+                counts[w] = counts.get(w, 0) + 1
+    candidates = [w for w in counts if len(w) >= 3 and w not in STOPWORDS and w not in label_words
+                  and (known is None or w in known)]
+    return sorted(candidates, key=lambda w: (-counts[w], w))[:count]
+
+
+def ranked_precision(vectors: np.ndarray, query: np.ndarray, relevant: np.ndarray, k: int = 10) -> float:
+    """Precision@k of one query over unit `vectors` (exact ranking by cosine)."""
+    scores = vectors @ query
+    top = np.argsort(-scores, kind="stable")[:k]
+    return float(np.mean(relevant[top]))
+
+
+def heldout_classes(classes: Sequence[str], count: int = HELDOUT_CLASSES, seed: int = 0) -> list[str]:
+    """Classes to hold out entirely from training: a seeded draw, not a choice by score."""
+    rng = np.random.default_rng(seed)
+    return sorted(rng.choice(sorted(classes), size=min(count, len(classes)), replace=False).tolist())
+
+
+def evaluate_engine(engine, *, words: Sequence[str] | None = None, heldout: int = HELDOUT_CLASSES,
+                    seed: int = 0, epochs: int = 50) -> dict:
+    """Every metric on the test split of the engine's index (never used in training).
+
+    - image_to_image_p10: test images query all others (image features, same class = relevant);
+    - class_words_p10: each class word queries the test images in the joint space;
+    - heldout_classes_p10: a model retrained without `heldout` classes, queried with their words;
+    - caption_words_p10 / _chance: non-label caption words (see default_caption_words); an image
+      is relevant when 2+ of its captions say the word; chance = the word's prevalence;
+    - tags_class_top5 / tags_caption_top5: share of test images whose top-5 tags hold a word of
+      the label / a word of one of its captions.
+    """
+    from .engine import label_targets
+    from .joint import train_joint_model
+    from .splits import Split
+    from .words import UnknownWordError, query_vector
+
+    items = engine.images.items
+    labels = np.array([item["label"] for item in items])
+    classes = sorted(set(labels.tolist()))
+    split = engine.split
+    test = split.test
+    kv = engine.word_vectors
+    joint_test = engine.joint_index.vectors[test]
+
+    image_p10 = leave_one_out_precision(engine.images.vectors, labels, 10, queries=test)
+    class_p10 = {c: ranked_precision(joint_test, query_vector(kv, c).vector, labels[test] == c)
+                 for c in classes}
+
+    held = heldout_classes(classes, heldout, seed)
+    keep = lambda rows: rows[~np.isin(labels[rows], held)]  # noqa: E731
+    partial = train_joint_model(engine.images.vectors, label_targets(kv, labels.tolist()),
+                                Split(keep(split.train), keep(split.val), test), epochs=epochs, seed=seed)
+    held_vectors = partial.embed(engine.images.vectors[test])
+    held_p10 = {c: ranked_precision(held_vectors, query_vector(kv, c).vector, labels[test] == c)
+                for c in held}
+
+    captions = [item.get("captions", []) for item in items]
+    word_sets, vocabulary = caption_word_sets(captions)
+    chosen = list(words) if words is not None else default_caption_words(
+        captions, classes, known=set(kv.key_to_index))
+    per_word = []
+    for word in chosen:
+        folded = fold_plural(word.lower().strip(), vocabulary)
+        relevant = relevant_to_word(word_sets, folded)[test]
+        record = {"word": word, "relevant": int(relevant.sum()), "p10": None,
+                  "chance": round(float(relevant.mean()), 4)}
+        try:
+            vector = query_vector(kv, word).vector
+        except UnknownWordError:
+            record["unknown"] = True
+            per_word.append(record)
+            continue
+        if relevant.any():
+            record["p10"] = round(ranked_precision(joint_test, vector, relevant), 4)
+        per_word.append(record)
+    scored = [w for w in per_word if w["p10"] is not None]
+
+    tag_lists = [[t.word for t in engine.tags(int(row), 5)] for row in test]
+    label_words = [set(caption_tokens(label)) for label in labels[test]]
+    caption_words = [set().union(*caps) if caps else set() for caps in (word_sets[r] for r in test)]
+    class_hits = [any(fold_plural(t, lw | {t[:-1]}) in lw for t in tags)
+                  for tags, lw in zip(tag_lists, label_words)]
+    caption_hits = [any(fold_plural(t, vocabulary) in cw for t in tags)
+                    for tags, cw in zip(tag_lists, caption_words)]
+
+    mean = lambda values: round(float(np.mean(values)), 4) if len(values) else None  # noqa: E731
+    return {
+        "test_images": int(len(test)),
+        "image_to_image_p10": round(image_p10, 4),
+        "class_words_p10": mean(list(class_p10.values())),
+        "heldout_classes": held,
+        "heldout_classes_p10": mean(list(held_p10.values())),
+        "caption_words_p10": mean([w["p10"] for w in scored]),
+        "caption_words_chance": mean([w["chance"] for w in scored]),
+        "tags_class_top5": mean(class_hits),
+        "tags_caption_top5": mean(caption_hits) if any(caption_words) else None,
+        "per_class_p10": {c: round(p, 4) for c, p in class_p10.items()},
+        "heldout_per_class_p10": {c: round(p, 4) for c, p in held_p10.items()},
+        "words_source": "given" if words is not None else
+        f"the {CAPTION_WORDS} most frequent non-label caption words (by images relevant)",
+        "words": per_word,
+    }
