@@ -152,10 +152,11 @@ def cmd_evaluate(args) -> int:
         _print_json(report)
         return 0
     print(f"on the {report['test_images']} test images (never used in training):")
-    for key in ("image_to_image_p10", "class_words_p10", "heldout_classes_p10", "caption_words_p10",
+    for key in ("image_to_image_p10", "class_words_p10", "heldout_classes_p10",
+                "heldout_classes_p10_all_test", "caption_words_p10",
                 "caption_words_chance", "tags_class_top5", "tags_caption_top5"):
         value = report[key]
-        print(f"  {key:<22} {'n/a' if value is None else f'{value:.3f}'}")
+        print(f"  {key:<28} {'n/a' if value is None else f'{value:.3f}'}")
     print(f"  held-out classes: {', '.join(report['heldout_classes'])}")
     print(f"  caption words ({report['words_source']}):")
     for w in report["words"]:

@@ -119,7 +119,9 @@ def evaluate_engine(engine, *, words: Sequence[str] | None = None, heldout: int 
 
     - image_to_image_p10: test images query all others (image features, same class = relevant);
     - class_words_p10: each class word queries the test images in the joint space;
-    - heldout_classes_p10: a model retrained without `heldout` classes, queried with their words;
+    - heldout_classes_p10: a model retrained without `heldout` classes, queried with their words,
+      ranking the test images of those unseen classes (the zero-shot protocol; chance 1/heldout);
+      heldout_classes_p10_all_test ranks all test images instead (chance 1/classes);
     - caption_words_p10 / _chance: non-label caption words (see default_caption_words); an image
       is relevant when 2+ of its captions say the word; chance = the word's prevalence;
     - tags_class_top5 / tags_caption_top5: share of test images whose top-5 tags hold a word of
@@ -147,8 +149,13 @@ def evaluate_engine(engine, *, words: Sequence[str] | None = None, heldout: int 
     partial = train_joint_model(engine.images.vectors, label_targets(kv, labels.tolist()),
                                 Split(keep(split.train), keep(split.val), test), epochs=epochs, seed=seed)
     held_vectors = partial.embed(engine.images.vectors[test])
-    held_p10 = {c: ranked_precision(held_vectors, query_vector(kv, c).vector, labels[test] == c)
-                for c in held}
+    unseen = np.isin(labels[test], held)
+    held_p10, held_p10_all = {}, {}
+    for c in held:
+        vector = query_vector(kv, c).vector
+        # zero-shot protocol: rank the test images of the unseen classes only (chance 1/heldout)
+        held_p10[c] = ranked_precision(held_vectors[unseen], vector, labels[test][unseen] == c)
+        held_p10_all[c] = ranked_precision(held_vectors, vector, labels[test] == c)
 
     captions = [item.get("captions", []) for item in items]
     word_sets, vocabulary = caption_word_sets(captions)
@@ -186,6 +193,7 @@ def evaluate_engine(engine, *, words: Sequence[str] | None = None, heldout: int 
         "class_words_p10": mean(list(class_p10.values())),
         "heldout_classes": held,
         "heldout_classes_p10": mean(list(held_p10.values())),
+        "heldout_classes_p10_all_test": mean(list(held_p10_all.values())),
         "caption_words_p10": mean([w["p10"] for w in scored]),
         "caption_words_chance": mean([w["chance"] for w in scored]),
         "tags_class_top5": mean(class_hits),

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
+from .backend import keras as keras_module
+from .features import l2_normalize
 from .splits import Split
 from .storage import ImageSearchError, atomic_path, sha256_file, write_text_atomic
 
@@ -68,15 +70,6 @@ class JointModelMismatchError(JointModelError):
         )
 
 
-def _keras():
-    import keras
-
-    return keras
-
-
-def _l2_normalise(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
 
 
 def _json_default(obj: Any) -> Any:
@@ -109,7 +102,7 @@ def build_joint_head(
     Uncompiled; :func:`train_joint_model` compiles it with the cosine loss. The final BatchNorm
     keeps every output dimension in use, which matters because only the direction is scored.
     """
-    keras = _keras()
+    keras = keras_module()
     layers = keras.layers
     inputs = keras.Input(shape=(int(input_dim),), name="image_features")
     x = layers.Dense(int(hidden), name="hidden")(inputs)
@@ -159,12 +152,12 @@ class JointModel:
             )
         if x.shape[0] == 0:
             return np.zeros((0, self.vector_dim), dtype=np.float32)
-        x = _l2_normalise(x)
+        x = l2_normalize(x)
         out = [
             np.asarray(self.model(x[i : i + batch_size], training=False), dtype=np.float32)
             for i in range(0, x.shape[0], batch_size)
         ]
-        return _l2_normalise(np.concatenate(out, axis=0))
+        return l2_normalize(np.concatenate(out, axis=0))
 
     def save(self, folder: str | os.PathLike) -> Path:
         """Write joint.keras then joint.json, each atomically.
@@ -190,7 +183,7 @@ class JointModel:
             "format_version": FORMAT_VERSION,
             "model_file": MODEL_FILE,
             "model_sha256": sha256_file(model_path),
-            "keras_version": _keras().__version__,
+            "keras_version": keras_module().__version__,
             "settings": self.settings,
             "history": self.history,
             "train_time_s": self.train_time_s,
@@ -278,14 +271,14 @@ def train_joint_model(
     except (TypeError, ValueError) as exc:
         raise ImageSearchError(f"settings must be JSON-serialisable to be saved with the model: {exc}") from None
 
-    keras = _keras()
+    keras = keras_module()
     import tensorflow as tf
 
     keras.utils.set_random_seed(int(seed))
     tf.config.experimental.enable_op_determinism()
 
-    x_train, y_train = _l2_normalise(x[split.train]), y[split.train]
-    x_val, y_val = _l2_normalise(x[split.val]), y[split.val]
+    x_train, y_train = l2_normalize(x[split.train]), y[split.train]
+    x_val, y_val = l2_normalize(x[split.val]), y[split.val]
 
     model = build_joint_head(x.shape[1], y.shape[1], hidden=hidden, dropout=dropout)
     model.compile(
@@ -385,7 +378,7 @@ def load_joint_model(folder: str | os.PathLike, *, expect: Mapping[str, Any] | N
             f"{model_path} does not match the checksum in {meta_path} (changed or corrupt). "
             f"Retrain: {RETRAIN_HINT}"
         )
-    keras = _keras()
+    keras = keras_module()
     try:
         model = keras.saving.load_model(model_path, compile=False)
     except Exception as exc:  # keras raises many types for a damaged zip; all mean the same here

@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 
+from .backend import keras as keras_module
 from .storage import ImageSearchError, data_dir, sha256_file
 
 MODEL_NAMES = ("vgg16-conv", "vgg16")
@@ -106,8 +107,7 @@ def read_vgg16_conv_weights(path: str | os.PathLike) -> list[tuple[np.ndarray, n
 
 
 def build_vgg16_conv(weights_path: str | os.PathLike | None = None) -> ImageModel:
-    import keras
-
+    keras = keras_module()
     weights_path = Path(weights_path) if weights_path else vgg16_conv_weights_path()
     layers = read_vgg16_conv_weights(weights_path)
     base = keras.applications.VGG16(include_top=False, weights=None, pooling="avg",
@@ -126,8 +126,7 @@ def build_vgg16_conv(weights_path: str | os.PathLike | None = None) -> ImageMode
 def build_vgg16(weights: str | os.PathLike = "imagenet") -> ImageModel:
     """The talk's model. `weights="imagenet"` lets Keras download and cache them (~528 MB, hash
     checked by Keras); a path loads a weights file of the same layout."""
-    import keras
-
+    keras = keras_module()
     try:
         full = keras.applications.VGG16(weights=str(weights), include_top=True)
     except (OSError, ValueError, Exception) as error:  # Keras raises several types here

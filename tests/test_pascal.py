@@ -32,3 +32,33 @@ def test_cli_search_on_pascal(pascal_index, capsys):
     assert main(["search", str(pascal_index), "--image", cat["path"], "-k", "10", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert sum(r["label"] == "cat" for r in record["results"]) >= 3
+
+
+@pytest.fixture(scope="module")
+def pascal_joint(pascal_index, pascal_home):
+    from conftest import using_home
+    from imagesearch.engine import train_joint_index
+
+    with using_home(pascal_home):
+        train_joint_index(pascal_index)
+    return pascal_index
+
+
+def test_language_figures_on_the_test_split(pascal_joint, pascal_home, monkeypatch):
+    """Reference ranges of the talk's method on these assets (issue 3): class words 0.56-0.63,
+    held-out 0.38-0.50, caption words 0.08-0.10 (chance ~0.03), tags 0.58-0.64 and 0.70-0.77."""
+    from imagesearch.evaluate import evaluate_engine
+
+    monkeypatch.setenv("IMAGESEARCH_HOME", str(pascal_home))
+    engine = SearchEngine(pascal_joint)
+    report = evaluate_engine(engine)
+    assert report["test_images"] == 200
+    assert report["class_words_p10"] >= 0.5
+    assert report["heldout_classes_p10"] >= 0.3
+    assert report["caption_words_p10"] >= 1.5 * report["caption_words_chance"]
+    assert report["tags_class_top5"] >= 0.5
+    assert report["tags_caption_top5"] >= 0.6
+    for word, label in (("dog", "dog"), ("cat", "cat"), ("horse", "horse")):
+        results = engine.text_search(word, 10).results
+        assert sum(r.label == label for r in results) >= 5, word
+    assert engine.text_search("ocean", 10).results and engine.text_search("cat sofa", 10).results
