@@ -204,3 +204,22 @@ def evaluate_engine(engine, *, words: Sequence[str] | None = None, heldout: int 
         f"the {CAPTION_WORDS} most frequent non-label caption words (by images relevant)",
         "words": per_word,
     }
+
+
+def class_similarity_matrix(vectors: np.ndarray, labels: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Mean cosine between the images of every pair of classes (diagonal: within a class,
+    leaving each image's similarity to itself out)."""
+    labels = np.asarray(labels)
+    classes = sorted(set(labels.tolist()))
+    unit = l2_normalize(vectors)
+    sims = unit @ unit.T
+    matrix = np.zeros((len(classes), len(classes)), np.float32)
+    for i, a in enumerate(classes):
+        for j, b in enumerate(classes):
+            block = sims[np.ix_(labels == a, labels == b)]
+            if i == j:
+                n = block.shape[0]
+                matrix[i, j] = (block.sum() - np.trace(block)) / max(n * (n - 1), 1)
+            else:
+                matrix[i, j] = block.mean()
+    return matrix, classes

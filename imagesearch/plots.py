@@ -63,3 +63,115 @@ def save_figure(fig, path: str | os.PathLike, dpi: int = 100) -> Path:
         fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
     plt.close(fig)
     return path
+
+
+def image_grid(paths: Sequence[str | os.PathLike], titles: Sequence[str] | None = None, *,
+               columns: int = 5, size: float = 2.4, suptitle: str | None = None):
+    """A grid of images with a title under each (label, caption, score...)."""
+    import matplotlib.pyplot as plt
+
+    rows = max(1, -(-len(paths) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * 1.2 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, path in enumerate(paths):
+        ax = axes.flat[i]
+        ax.imshow(thumbnail(path, 224))
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=12, weight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def similarity_heatmap(matrix: np.ndarray, labels: Sequence[str], *, title: str, cbar_label: str = "mean cosine"):
+    """A labelled class-by-class matrix with its values written in the cells."""
+    import matplotlib.pyplot as plt
+
+    n = len(labels)
+    fig, ax = plt.subplots(figsize=(0.5 * n + 3, 0.5 * n + 2))
+    image = ax.imshow(matrix, cmap="viridis")
+    ax.set_xticks(range(n), labels, rotation=60, ha="right")
+    ax.set_yticks(range(n), labels)
+    if n <= 25:
+        for i in range(n):
+            for j in range(n):
+                ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=6,
+                        color="white" if matrix[i, j] < matrix.mean() else "black")
+    fig.colorbar(image, ax=ax, label=cbar_label)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def umap_2d(vectors: np.ndarray, *, seed: int = 42, n_neighbors: int = 15, min_dist: float = 0.1,
+            metric: str = "cosine", cache: bool = True) -> np.ndarray:
+    """A 2-d UMAP layout of the rows, cached on disk by content and parameters (UMAP takes
+    tens of seconds; the notebooks draw the same maps on every run). Seeded: it repeats."""
+    import hashlib
+
+    from .storage import cache_dir
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    key = hashlib.sha256(vectors.tobytes() + repr((seed, n_neighbors, min_dist, metric)).encode()).hexdigest()[:24]
+    path = cache_dir("umap") / f"{key}.npy"
+    if cache and path.exists():
+        return np.load(path)
+    import umap
+
+    layout = umap.UMAP(n_neighbors=n_neighbors, min_dist=min_dist, metric=metric,
+                       random_state=seed, n_jobs=1).fit_transform(vectors).astype(np.float32)
+    if cache:
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                np.save(f, layout)
+    return layout
+
+
+def scatter_map(xy: np.ndarray, labels: Sequence[str], *, title: str,
+                thumbnails: Sequence[str | os.PathLike] | None = None, thumbnail_every: int = 10,
+                texts: Sequence[str] | None = None, figsize: tuple[float, float] = (13, 10)):
+    """A 2-d map coloured by label, with some image thumbnails or word labels on top."""
+    import matplotlib.pyplot as plt
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+
+    labels = np.asarray(labels)
+    classes = sorted(set(labels.tolist()))
+    cmap = plt.get_cmap("tab20", max(len(classes), 1))
+    fig, ax = plt.subplots(figsize=figsize)
+    for i, label in enumerate(classes):
+        mask = labels == label
+        ax.scatter(xy[mask, 0], xy[mask, 1], s=14, color=cmap(i), label=label, alpha=0.8)
+    if thumbnails is not None:
+        for row in range(0, len(xy), thumbnail_every):
+            box = OffsetImage(thumbnail(thumbnails[row], 48), zoom=0.8)
+            ax.add_artist(AnnotationBbox(box, xy[row], frameon=True, pad=0.1,
+                                         bboxprops={"edgecolor": cmap(classes.index(labels[row]))}))
+    if texts is not None:
+        for (x, y), text in zip(xy, texts):
+            ax.annotate(text, (x, y), fontsize=8, xytext=(2, 2), textcoords="offset points")
+    if len(classes) <= 25:
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9, markerscale=2)
+    ax.set_title(title)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(history: dict[str, list[float]], *, title: str = "joint model training"):
+    """Training and validation loss by epoch (cosine loss: -1 is perfect)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for key, style in (("loss", "-"), ("val_loss", "--")):
+        if key in history:
+            ax.plot(range(1, len(history[key]) + 1), history[key], style, label=key.replace("_", " "))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (negative cosine)")
+    ax.set_title(title)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
