@@ -252,7 +252,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     try:
         return args.func(args)
     except ImageSearchError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print("error: " + "; ".join(line.strip() for line in str(error).splitlines() if line.strip()),
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: caches are intact, run the command again to continue", file=sys.stderr)

@@ -1,14 +1,16 @@
-"""`make demo`: index the embedded data set, run a few searches, print them, draw a contact sheet."""
+"""`make demo`: index the embedded data set, run image and text searches and tag images,
+print them as tables, and draw a contact sheet of it all."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from .datasets import load_embedded
-from .engine import SearchEngine, build_index
+from .engine import JOINT, SearchEngine, build_index, train_joint_index
 from .models import DEFAULT_MODEL
 from .plots import result_grid, save_figure
 
 DEMO_K = 5
+DEMO_TEXTS = ("cat", "ocean", "cat sofa")  # a label, a word that is no label, several words
 
 
 def demo_queries(engine: SearchEngine, per_class: int = 1, classes: int = 4) -> list[int]:
@@ -30,6 +32,10 @@ def run_demo(out: Path, model: str = DEFAULT_MODEL) -> Path:
     report = build_index(dataset, out / "index", model=model, force=True)
     print(f"Indexed {report.count} images of the embedded data set ({len(dataset.classes)} classes) "
           f"with {model} in {out / 'index'}")
+    if not (out / "index" / f"{JOINT}.json").exists():
+        model = train_joint_index(out / "index")
+        print(f"Trained the joint image-word model in {model.train_time_s:.1f} s "
+              f"({len(model.history['loss'])} epochs on cached features)")
     engine = SearchEngine(out / "index")
     queries, rows_of_results = [], []
     for row in demo_queries(engine):
@@ -42,6 +48,17 @@ def run_demo(out: Path, model: str = DEFAULT_MODEL) -> Path:
             print(f"  {r.rank:>4}  {r.score:>6.3f}  {r.label:<14} {engine.images.items[r.item]['key']}")
         queries.append((item["path"], item["label"]))
         rows_of_results.append(results)
+        tags = engine.tags(row, DEMO_K)
+        print(f"  tags: {', '.join(f'{t.word} ({t.score:.2f})' for t in tags)}")
+
+    for text in DEMO_TEXTS:
+        answer = engine.text_search(text, DEMO_K)
+        print(f"\nText query: {text!r}")
+        print(f"  {'rank':>4}  {'score':>6}  {'label':<14} image")
+        for r in answer.results:
+            print(f"  {r.rank:>4}  {r.score:>6.3f}  {r.label:<14} {engine.images.items[r.item]['key']}")
+        queries.append((None, text))
+        rows_of_results.append(answer.results)
     sheet = save_figure(result_grid(queries, rows_of_results), out / "contact_sheet.png")
     print(f"\nContact sheet: {sheet.resolve()}")
     return sheet

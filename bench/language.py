@@ -1,0 +1,92 @@
+"""Language figures on Pascal Sentences: the evaluation table and the training-time ratio.
+
+    .venv/bin/python -m bench.language [--source DIR_OR_URL] [--cnn-subset 64]
+
+Indexes Pascal with the offline defaults (vgg16-conv + GloVe 6B 50d; features from the cache
+when they are there), trains the joint model on the cached features (timed), runs
+`evaluate_engine` on the test split, and times one epoch of the talk's way of training: the
+same head on top of the VGG16 convolution base, every image going through the CNN, on a
+subset, scaled to the training split. Writes bench/results/language.json.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import Timer, save, table
+
+
+def cnn_epoch_seconds(dataset, rows, targets, batch_size: int = 32) -> float:
+    """One epoch through VGG16 + head, the talk's way (CNN frozen, images decoded each time)."""
+    from imagesearch.backend import keras
+    from imagesearch.features import _load_batches
+    from imagesearch.joint import build_joint_head
+    from imagesearch.models import load_image_model
+
+    keras = keras()
+    model = load_image_model("vgg16-conv")
+    base = model.keras_model
+    base.trainable = False
+    head = build_joint_head(512, targets.shape[1])
+    inputs = keras.Input((224, 224, 3))
+    full = keras.Model(inputs, head(base(inputs)))
+    full.compile(optimizer="adam", loss=keras.losses.CosineSimilarity())
+    paths = [dataset[i].path for i in rows]
+    with Timer() as t:
+        for start in range(0, len(paths), batch_size):
+            _, batch, _ = _load_batches(paths[start:start + batch_size], (224, 224), "bilinear", "raise")
+            full.train_on_batch(model.preprocess(batch.astype(np.float32)), targets[start:start + batch_size])
+    return t.seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--source", default=os.environ.get("IMAGESEARCH_PASCAL_SOURCE"))
+    parser.add_argument("--cnn-subset", type=int, default=64)
+    args = parser.parse_args()
+
+    from imagesearch.datasets import load_pascal_sentences
+    from imagesearch.engine import SearchEngine, build_index, label_targets, train_joint_index
+    from imagesearch.evaluate import evaluate_engine
+
+    dataset = load_pascal_sentences(source=args.source)
+    folder = Path(tempfile.mkdtemp(prefix="bench-language-"))
+    build_index(dataset, folder)
+    with Timer() as t:
+        model = train_joint_index(folder)
+    train_s = t.seconds
+    engine = SearchEngine(folder)
+    report = evaluate_engine(engine)
+
+    split = engine.split
+    rows = split.train[: args.cnn_subset]
+    targets = label_targets(engine.word_vectors, [engine.images.items[i]["label"] for i in rows])
+    subset_s = cnn_epoch_seconds(dataset, rows, targets)
+    epoch_cnn_s = subset_s * len(split.train) / len(rows)
+    epochs = len(model.history["loss"])
+
+    figures = {
+        "dataset": "pascal-sentences", "image_model": "vgg16-conv", "vectors": "glove-6b-50d",
+        **{k: report[k] for k in ("test_images", "image_to_image_p10", "class_words_p10",
+                                  "heldout_classes", "heldout_classes_p10",
+                                  "heldout_classes_p10_all_test", "caption_words_p10",
+                                  "caption_words_chance", "tags_class_top5", "tags_caption_top5")},
+        "joint_train_s": round(train_s, 1), "joint_epochs_run": epochs,
+        "train_images": int(len(split.train)),
+        "cnn_epoch_subset_images": int(len(rows)), "cnn_epoch_subset_s": round(subset_s, 1),
+        "cnn_epoch_estimated_s": round(epoch_cnn_s, 1),
+        "cnn_epochs_over_cached_training": round(epoch_cnn_s * epochs / train_s, 1),
+        "cnn_epoch_over_cached_epoch": round(epoch_cnn_s / (train_s / epochs), 1),
+        "words": report["words"],
+    }
+    path = save("language", figures)
+    print(table([(k, str(v)) for k, v in figures.items() if k != "words"]))
+    print(f"\nwritten to {path}")
+
+
+if __name__ == "__main__":
+    main()
