@@ -23,7 +23,7 @@ from bench.common import Timer, save, table
 def cnn_epoch_seconds(dataset, rows, targets, batch_size: int = 32) -> float:
     """One epoch through VGG16 + head, the talk's way (CNN frozen, images decoded each time)."""
     from imagesearch.backend import keras
-    from imagesearch.features import _load_batches
+    from imagesearch.features import read_batch
     from imagesearch.joint import build_joint_head
     from imagesearch.models import load_image_model
 
@@ -38,7 +38,7 @@ def cnn_epoch_seconds(dataset, rows, targets, batch_size: int = 32) -> float:
     paths = [dataset[i].path for i in rows]
     with Timer() as t:
         for start in range(0, len(paths), batch_size):
-            _, batch, _ = _load_batches(paths[start:start + batch_size], (224, 224), "bilinear", "raise")
+            _, batch, _ = read_batch(paths[start:start + batch_size], (224, 224), "bilinear", "raise")
             full.train_on_batch(model.preprocess(batch.astype(np.float32)), targets[start:start + batch_size])
     return t.seconds
 

@@ -282,3 +282,137 @@ def load_dataset(name: str, **kwargs) -> Dataset:
         return load_folder(path)
     raise DatasetError(f"unknown data set {name!r}: use pascal-sentences, embedded, "
                        "or the path of a folder with one subfolder of images per class.")
+
+
+# --- describing a data set: balance, examples, images that show several classes -------------
+
+# Words that name a class in captions beyond the label's own words: people write "a man" or
+# "two people", not "a person", and "plane", not "aeroplane". Used to find images whose captions
+# name another class, i.e. photos where "which class?" has more than one answer.
+CLASS_SYNONYMS = {
+    "aeroplane": ("airplane", "plane", "jet", "aircraft", "airliner"),
+    "bicycle": ("cyclist",),  # not "bike": people call motorbikes bikes too
+    "boat": ("ship", "sailboat", "canoe", "kayak", "yacht", "ferry"),
+    "car": ("suv", "sedan", "taxi"),
+    "cat": ("kitten", "kitty"),
+    "cow": ("cattle", "calf", "bull"),
+    "dining table": ("table",),
+    "dog": ("puppy",),
+    "horse": ("pony", "foal"),
+    "motorbike": ("motorcycle", "scooter", "moped"),
+    "person": ("people", "man", "men", "woman", "women", "boy", "girl", "child", "children",
+               "kid", "baby", "guy", "lady", "rider", "player"),
+    "potted plant": ("houseplant",),
+    "sheep": ("lamb",),
+    "sofa": ("couch",),
+    "train": ("locomotive",),
+    "tv monitor": ("television", "screen", "computer"),
+}
+
+
+def class_counts(dataset: Dataset) -> list[dict]:
+    """Per class (sorted): images, captions and captions per image: the balance at a glance."""
+    rows = []
+    for label in dataset.classes:
+        items = [item for item in dataset if item.label == label]
+        captions = sum(len(item.captions) for item in items)
+        rows.append({"class": label, "images": len(items), "captions": captions,
+                     "captions per image": round(captions / len(items), 2)})
+    return rows
+
+
+def example_items(dataset: Dataset, classes: int = 4, per_class: int = 4) -> dict[str, list[int]]:
+    """Item numbers of the first `per_class` images of `classes` classes spread evenly over the
+    sorted class list: the same examples on every run, whatever the data set."""
+    names = dataset.classes
+    step = max(1, len(names) // max(classes, 1))
+    chosen = names[::step][:classes]
+    return {label: [i for i, item in enumerate(dataset) if item.label == label][:per_class]
+            for label in chosen}
+
+
+def class_words(label: str) -> set[str]:
+    """The words that name a class in a caption: its label's words and CLASS_SYNONYMS."""
+    return set(label.lower().split()) | set(CLASS_SYNONYMS.get(label, ()))
+
+
+def _word_forms(tokens: list[str]) -> set[str]:
+    """Tokens with naive singulars added (`dogs` -> `dog`, `buses` -> `bus`) for matching."""
+    forms = set(tokens)
+    forms |= {t[:-1] for t in tokens if len(t) > 3 and t.endswith("s")}
+    forms |= {t[:-2] for t in tokens if len(t) > 4 and t.endswith("es")}
+    return forms
+
+
+def other_class_mentions(dataset: Dataset, min_captions: int = 2) -> list[tuple[int, list[str]]]:
+    """Images whose captions name a class other than their label: (item number, other classes).
+
+    A class counts when at least `min_captions` of the image's captions name it (all of them
+    when an image has fewer), so that one writer's aside does not make a photo ambiguous.
+    """
+    from .evaluate import caption_tokens
+
+    words = {label: class_words(label) for label in dataset.classes}
+    found = []
+    for number, item in enumerate(dataset):
+        if not item.captions:
+            continue
+        need = min(min_captions, len(item.captions))
+        forms = [_word_forms(caption_tokens(c)) for c in item.captions]
+        others = [label for label, names in words.items() if label != item.label
+                  and sum(bool(f & names) for f in forms) >= need]
+        if others:
+            found.append((number, others))
+    return found
+
+
+def caption_word_counts(dataset: Dataset, top: int = 25, min_length: int = 3) -> list[tuple[str, int]]:
+    """The `top` words used by the most captions (plurals folded, stop words removed):
+    what people say about these photos. Ties are broken alphabetically."""
+    from gensim.parsing.preprocessing import STOPWORDS
+
+    from .evaluate import caption_word_sets
+
+    word_sets, _ = caption_word_sets([item.captions for item in dataset])
+    counts: dict[str, int] = {}
+    for caps in word_sets:
+        for words in caps:
+            for word in words:
+                if len(word) >= min_length and word not in STOPWORDS:
+                    counts[word] = counts.get(word, 0) + 1
+    return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))[:top]
+
+
+def mention_counts(dataset: Dataset, mentions: list[tuple[int, list[str]]], top: int = 10) -> list[dict]:
+    """The most frequent (class, other class named in its captions) pairs among
+    `other_class_mentions`, by images, ties by names: which confusions the data set holds."""
+    counts: dict[tuple[str, str], int] = {}
+    for number, others in mentions:
+        for other in others:
+            pair = (dataset[number].label, other)
+            counts[pair] = counts.get(pair, 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    return [{"class": label, "also named": other, "images": n} for (label, other), n in ranked]
+
+
+def mention_examples(dataset: Dataset, mentions: list[tuple[int, list[str]]], count: int = 8,
+                     per_other: int = 2) -> list[dict]:
+    """One image for each of the `count` most frequent (class, other class) pairs (the first
+    such image), with the first caption that names the other class: the evidence to show.
+    At most `per_other` pairs name the same other class, so that "person" (in almost every
+    class's photos) leaves room for other confusions."""
+    from .evaluate import caption_tokens
+
+    examples: list[dict] = []
+    for pair in mention_counts(dataset, mentions, top=len(dataset.classes) ** 2):
+        if len(examples) >= count:
+            break
+        if sum(e["also named"] == pair["also named"] for e in examples) >= per_other:
+            continue
+        number = next(n for n, others in mentions
+                      if dataset[n].label == pair["class"] and pair["also named"] in others)
+        names = class_words(pair["also named"])
+        caption = next(c for c in dataset[number].captions if _word_forms(caption_tokens(c)) & names)
+        examples.append({"item": number, "class": pair["class"], "also named": pair["also named"],
+                         "caption": caption})
+    return examples

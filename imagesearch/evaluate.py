@@ -223,3 +223,195 @@ def class_similarity_matrix(vectors: np.ndarray, labels: Sequence[str]) -> tuple
             else:
                 matrix[i, j] = block.mean()
     return matrix, classes
+
+
+# -- image -> image: chance level, per class, Annoy's trees -----------------------------------
+
+def chance_precision(labels: Sequence[str]) -> float:
+    """Precision@k of a random ranking with each query left out: the mean over queries of the
+    share of the other images that share its label (k does not matter). The bar to beat."""
+    labels = np.asarray(labels)
+    if len(labels) < 2:
+        return float("nan")
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    return float(np.mean((counts[inverse] - 1) / (len(labels) - 1)))
+
+
+def per_class_precision(vectors: np.ndarray, labels: Sequence[str], k: int = 10) -> dict[str, float]:
+    """Leave-one-out precision@k with the queries of each class: which classes are easy."""
+    labels = np.asarray(labels)
+    return {label: leave_one_out_precision(vectors, labels, k, queries=np.flatnonzero(labels == label))
+            for label in sorted(set(labels.tolist()))}
+
+
+def embedding_summary(vector: np.ndarray, top: int = 5) -> dict:
+    """What one feature vector looks like: its size, range, length, and how sparse it is
+    (after ReLU and pooling, channels that never fire on an image are exactly 0)."""
+    vector = np.asarray(vector, dtype=np.float32).reshape(-1)
+    order = np.argsort(-vector, kind="stable")[:top]
+    return {"dimensions": int(vector.size), "zeros": int(np.sum(vector == 0)),
+            "zero share": float(np.mean(vector == 0)), "min": float(vector.min()),
+            "max": float(vector.max()), "mean": float(vector.mean()),
+            "L2 norm": float(np.linalg.norm(vector)), "top channels": [int(i) for i in order]}
+
+
+def trees_tradeoff(vectors: np.ndarray, items: Sequence[dict], trees: Sequence[int] = (1, 2, 5, 10, 20, 50, 100),
+                   k: int = 10, queries: Sequence[int] | None = None, seed: int = 0) -> list[dict]:
+    """Annoy's accuracy/speed trade-off on these vectors, one dict per number of trees.
+
+    Each dict: `trees`, `recall` (share of the exact top-k that Annoy returns, each query left
+    out; see annoy_recall), `query_ms` (mean time of one Annoy query), `exact_ms` (one exact
+    brute-force query through the same code path) and `build_s`. More trees give better recall
+    but slower builds, slower queries and bigger files; with a few thousand images exact search
+    is fast enough, Annoy pays off with millions. Recall repeats (seeded, one build job);
+    times do not.
+    """
+    import time
+
+    queries = list(range(len(vectors))) if queries is None else [int(q) for q in queries]
+    rows = []
+    for n_trees in trees:
+        start = time.perf_counter()
+        index = EmbeddingIndex.build(vectors, list(items), model="trees-tradeoff", n_trees=n_trees, seed=seed)
+        build_s = time.perf_counter() - start
+        timings = {}
+        for exact in (False, True):
+            start = time.perf_counter()
+            for row in queries:
+                index.search(index.vectors[row], k, exclude=[row], exact=exact)
+            timings[exact] = (time.perf_counter() - start) * 1000 / max(len(queries), 1)
+        rows.append({"trees": int(n_trees), "recall": annoy_recall(index, k, queries),
+                     "query_ms": timings[False], "exact_ms": timings[True], "build_s": build_s})
+    return rows
+
+
+# -- focus: photos of two objects, and how far re-weighting moves a search toward one ---------
+
+from dataclasses import dataclass as _dataclass  # noqa: E402  (kept beside its only user)
+
+
+@_dataclass(frozen=True)
+class TwoObjectQuery:
+    """A query image that shows two classes, to focus a search on either one.
+
+    `query` is what `SearchEngine.similar_images` takes: the row of an indexed photo, or the
+    path of a collage (not indexed; the CNN embeds it). `key` names it in printed output (item
+    keys, never absolute paths); `path` is the image to show; `objects` is (the photo's label or
+    the collage's left class, the other class); `source` is "captions" or "collage"; `test`
+    says that the image (both halves of a collage) is in the index's test split, so the focus
+    classifier fitted on the training split never saw it: the honest subset to measure on.
+    """
+
+    query: int | str
+    key: str
+    path: str
+    objects: tuple[str, str]
+    source: str
+    test: bool
+
+
+def _focusable(engine, label: str) -> bool:
+    from .focus import UnknownClassError
+
+    try:
+        engine.class_weights.vector(label)
+    except UnknownClassError:
+        return False
+    return True
+
+
+def two_object_queries(engine, dataset, *, min_captions: int = 2,
+                       collage_dir=None) -> list[TwoObjectQuery]:
+    """Photos that show two classes, to test focus on: one query per (photo, other class).
+
+    Found from captions with `datasets.other_class_mentions` (a class counts when `min_captions`
+    captions name it), keeping only pairs whose two classes the engine can focus on (the talk's
+    ImageNet head has no "person"). When the data set has none (the embedded clip-art shows one
+    object per image) and `collage_dir` is given, side-by-side collages stand in, as the talk's
+    cat-and-bottle photo: classes paired in sorted order (1st with 2nd, 3rd with 4th, ...), the
+    i-th test-split image of one beside the i-th of the other, so the focus classifier has never
+    seen either half. Items are in data set order: the same list on every run.
+    """
+    from pathlib import Path
+
+    from .datasets import other_class_mentions
+    from .images import side_by_side
+
+    items = engine.images.items
+    row_of = {item["key"]: row for row, item in enumerate(items)}
+    test = sorted(int(r) for r in engine.split.test)
+    found = []
+    for number, others in other_class_mentions(dataset, min_captions=min_captions):
+        item = dataset[number]
+        row = row_of.get(item.key)
+        if row is None or not _focusable(engine, item.label):
+            continue  # an image the index skipped (unreadable), or a class focus cannot name
+        found += [TwoObjectQuery(row, item.key, items[row]["path"], (item.label, other), "captions",
+                                 row in test) for other in others if _focusable(engine, other)]
+    if found or collage_dir is None:
+        return found
+    classes = sorted({items[r]["label"] for r in test if _focusable(engine, items[r]["label"])})
+    for left, right in zip(classes[0::2], classes[1::2]):
+        pairs = zip([r for r in test if items[r]["label"] == left],
+                    [r for r in test if items[r]["label"] == right])
+        for i, (a, b) in enumerate(pairs):
+            name = f"{left}+{right}-{i}.png".replace(" ", "_")
+            path = side_by_side([items[a]["path"], items[b]["path"]], Path(collage_dir) / name)
+            found.append(TwoObjectQuery(str(path), f"{items[a]['key']} + {items[b]['key']}",
+                                        str(path), (left, right), "collage", True))
+    return found
+
+
+def focus_gain(engine, pairs: Sequence[tuple], k: int = 10) -> dict:
+    """How far focus moves a search toward a class: the share of the top-k results of that class
+    without focus ("before") and with it ("after"), per (query, class) pair and on average.
+
+    A query is anything `similar_images` takes (an item row, an image path); both searches are
+    exact, so the difference is the re-weighting alone, not Annoy's approximation. Returns
+    {"k", "count", "before", "after", "gain", "queries": [{"query", "focus", "before", "after",
+    "gain"}]}, the query named by its item key (or file name), never by an absolute path.
+    """
+    import os
+    from pathlib import Path
+
+    records = []
+    for query, label in pairs:
+        plain = engine.similar_images(query, k, exact=True)
+        focused = engine.similar_images(query, k, focus=label)
+        before = float(np.mean([r.label == label for r in plain]))
+        after = float(np.mean([r.label == label for r in focused]))
+        name = (engine.images.items[int(query)]["key"] if isinstance(query, (int, np.integer))
+                else Path(os.fspath(query)).name)
+        records.append({"query": name, "focus": label, "before": before, "after": after,
+                        "gain": after - before})
+    mean = lambda key: float(np.mean([r[key] for r in records])) if records else float("nan")  # noqa: E731
+    return {"k": int(k), "count": len(records), "before": mean("before"), "after": mean("after"),
+            "gain": mean("gain"), "queries": records}
+
+
+def pick_two_object_examples(queries: Sequence[TwoObjectQuery], prefer: Sequence[tuple[str, str]] = (),
+                             count: int = 2) -> list[TwoObjectQuery]:
+    """`count` queries to show: for each preferred pair of classes (either order) the first
+    query of that pair, then the first others, so that a notebook shows the talk's examples
+    (a cat and a bottle, a person on a horse) where the data set has them, and something
+    sensible where it does not. Chosen by classes and order only, never by how well focus works."""
+    chosen: list[TwoObjectQuery] = []
+    for pair in prefer:
+        match = next((q for q in queries if set(q.objects) == set(pair) and q not in chosen), None)
+        if match is not None and len(chosen) < count:
+            chosen.append(match)
+    for q in queries:
+        if len(chosen) >= count:
+            break
+        if q not in chosen and all(set(q.objects) != set(c.objects) for c in chosen):
+            chosen.append(q)
+    return chosen
+
+
+def closest_class_pairs(matrix: np.ndarray, classes: Sequence[str], top: int = 5) -> list[dict]:
+    """The `top` most similar pairs of different classes in a class_similarity_matrix (each pair
+    once, ties by name): which classes the image features confuse."""
+    pairs = [(float((matrix[i, j] + matrix[j, i]) / 2), classes[i], classes[j])
+             for i in range(len(classes)) for j in range(i + 1, len(classes))]
+    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+    return [{"class": a, "other class": b, "mean cosine": s} for s, a, b in pairs[:top]]

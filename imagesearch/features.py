@@ -13,7 +13,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Literal, Sequence
+from typing import Literal, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -58,9 +58,9 @@ def _save_npz(path: Path, **arrays) -> None:
             np.savez(f, **arrays)
 
 
-def _load_batches(paths: Sequence[Path], size: tuple[int, int], resample: str, on_error: str
-                  ) -> Iterator[tuple[list[int], np.ndarray, list[tuple[int, str]]]]:
-    """Yield (positions read, uint8 batch, failures) for one chunk of paths."""
+def read_batch(paths: Sequence[Path], size: tuple[int, int], resample: str, on_error: str
+                  ) -> tuple[list[int], np.ndarray, list[tuple[int, str]]]:
+    """(positions read, uint8 batch, failures) for one chunk of paths."""
     loaded, failures = [], []
     for position, path in enumerate(paths):
         try:
@@ -80,7 +80,7 @@ def embed_images(model: ImageModel, paths: Sequence[str | os.PathLike], *,
     """Features of image files outside any data set (e.g. a query photo); errors raise."""
     out = []
     for start in range(0, len(paths), batch_size):
-        _, batch, _ = _load_batches([Path(p) for p in paths[start:start + batch_size]],
+        _, batch, _ = read_batch([Path(p) for p in paths[start:start + batch_size]],
                                     model.input_size, resample, "raise")
         out.append(model.embed_batch(batch))
     return np.concatenate(out) if out else np.zeros((0, model.dim), np.float32)
@@ -117,7 +117,7 @@ def extract_features(dataset: Dataset, model: ImageModel, *, resample: str = DEF
 
     def read_chunk(start: int):
         paths = dataset.paths[start:start + CHUNK_SIZE]
-        return _load_batches(paths, model.input_size, resample, on_error)
+        return read_batch(paths, model.input_size, resample, on_error)
 
     todo = []
     for start in chunks:

@@ -28,9 +28,9 @@ class ClassWeights:
     classes: tuple[str, ...]
     source: str              # "imagenet" or "fitted on <data set> training split"
 
-    def vector(self, name: str) -> np.ndarray:
-        """The weight column of a class: an exact name, else the mean of the classes whose name
-        contains `name` as a word (`cat` -> tabby, tiger cat, Persian cat, ... with ImageNet)."""
+    def columns(self, name: str) -> list[int]:
+        """The classes a focus name stands for: the exact class, else every class whose name
+        contains it as a word (`cat` -> tabby, tiger cat, Persian cat, ... with ImageNet)."""
         wanted = name.strip().lower()
         columns = [i for i, c in enumerate(self.classes) if c.lower() == wanted]
         if not columns:
@@ -39,14 +39,14 @@ class ClassWeights:
         if not columns:
             shown = ", ".join(self.classes[:25]) + (", ..." if len(self.classes) > 25 else "")
             raise UnknownClassError(f"no class {name!r} to focus on; known classes: {shown}")
-        return self.weights[:, columns].mean(axis=1)
+        return columns
+
+    def vector(self, name: str) -> np.ndarray:
+        """The weights of a focus name: its class's column, or the mean of its classes' columns."""
+        return self.weights[:, self.columns(name)].mean(axis=1)
 
     def matching(self, name: str) -> list[str]:
-        vector = self.vector(name)  # raises for unknown names
-        del vector
-        wanted = name.strip().lower()
-        exact = [c for c in self.classes if c.lower() == wanted]
-        return exact or [c for c in self.classes if wanted in c.lower().replace(",", " ").split()]
+        return [self.classes[i] for i in self.columns(name)]
 
 
 def fit_class_weights(features: np.ndarray, labels: Sequence[str], train_rows: Sequence[int], *,

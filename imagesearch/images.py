@@ -94,3 +94,43 @@ def load_array(path: str | os.PathLike, size: tuple[int, int], *, resample: str 
     if image.size != tuple(size):
         image = image.resize(tuple(size), RESAMPLING[resample])
     return np.asarray(image, dtype=np.uint8)
+
+
+def altered_copy(path: str | os.PathLike, out: str | os.PathLike, *, mirror: bool = False,
+                 crop: float = 1.0) -> Path:
+    """Write a mirrored and/or centre-cropped copy of an image to `out` (JPEG or PNG by name):
+    a query that is not in the index, to show that search does not need the exact file.
+    `crop` is the share of width and height kept (1.0: the whole image)."""
+    if not 0 < crop <= 1:
+        raise ValueError(f"crop must be in (0, 1], not {crop}")
+    image = load_rgb(path)
+    if crop < 1:
+        width, height = image.size
+        w, h = max(1, round(width * crop)), max(1, round(height * crop))
+        left, top = (width - w) // 2, (height - h) // 2
+        image = image.crop((left, top, left + w, top + h))
+    if mirror:
+        image = ImageOps.mirror(image)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    image.save(out, quality=95) if out.suffix.lower() in (".jpg", ".jpeg") else image.save(out)
+    return out
+
+
+def side_by_side(paths: list[str | os.PathLike], out: str | os.PathLike, *, size: int = 224) -> Path:
+    """Images pasted left to right, each squashed to `size` x `size`, saved as a PNG at `out`.
+
+    A stand-in for a photo of several objects where a data set has none (the embedded clip-art
+    shows one object per image): the focus notebook searches with such collages, as the talk's
+    "cat and bottle" photo. Written atomically, so a half-written collage is never searched.
+    """
+    from .storage import atomic_path
+
+    out = Path(out)
+    canvas = Image.new("RGB", (size * len(paths), size), "white")
+    for i, path in enumerate(paths):
+        canvas.paste(load_rgb(path).resize((size, size), RESAMPLING["bilinear"]), (i * size, 0))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out) as tmp:
+        canvas.save(tmp, format="PNG")
+    return out

@@ -152,7 +152,8 @@ class EmbeddingIndex:
         want = k + len(exclude)
         rows, distances = self._annoy.get_nns_by_vector(vector, want, search_k=search_k,
                                                         include_distances=True)
-        pairs = [(r, cosine_from_angular(d)) for r, d in zip(rows, distances) if r not in set(exclude)]
+        excluded = set(exclude)
+        pairs = [(r, cosine_from_angular(d)) for r, d in zip(rows, distances) if r not in excluded]
         return self.results_for([r for r, _ in pairs[:k]], [s for _, s in pairs[:k]])
 
     def search_item(self, row: int, k: int = 10, *, exact: bool = False) -> list[Result]:

@@ -156,3 +156,11 @@ def load_image_model(name: str = DEFAULT_MODEL, weights: str | os.PathLike | Non
 def cached_image_model(name: str = DEFAULT_MODEL, weights: str | None = None) -> ImageModel:
     """One model per process: building VGG16 takes seconds, queries must not pay it twice."""
     return load_image_model(name, weights)
+
+
+def layer_table(model: ImageModel) -> list[dict]:
+    """The network layer by layer (name, kind, output shape without the batch axis, number of
+    weights): what stands between a photo and its feature vector, for the notebooks."""
+    return [{"layer": layer.name, "kind": type(layer).__name__,
+             "output": tuple(int(d) for d in layer.output.shape[1:]), "weights": int(layer.count_params())}
+            for layer in model.keras_model.layers]

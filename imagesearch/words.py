@@ -525,3 +525,25 @@ def word_index(kv: KeyedVectors, *, cap: int = ANNOY_VOCAB_CAP, n_trees: int = A
         raise WordVectorsError(f"{path} does not match the word vectors ({n_items} words); it was deleted, try again.")
     _ANNOY[str(path)] = index
     return index
+
+
+def word_neighbourhoods(kv: KeyedVectors, seeds: Sequence[str], k: int = 8) -> tuple[list[str], list[str], np.ndarray]:
+    """Seeds and their `k` nearest words, ready for a labelled map of the word space.
+
+    Returns (texts, groups, unit vectors): the seeds (words or multi-word labels such as
+    "tv monitor", placed at :func:`label_vector`), then each seed's neighbours from
+    :func:`similar_words`, every text grouped (coloured) by its seed. A word near several seeds
+    appears once, with the first, and a seed that is another seed's neighbour ("dog" near "cat")
+    stays in its own group; a seed with an unknown word raises :class:`UnknownWordError`, since
+    a map silently missing a class would mislead.
+    """
+    unique = list(dict.fromkeys(seeds))
+    texts, groups = list(unique), list(unique)
+    vectors = [label_vector(kv, seed) for seed in unique]
+    for seed in unique:
+        for word, _ in similar_words(kv, seed, k):
+            if word not in texts:
+                texts.append(word)
+                groups.append(seed)
+                vectors.append(_mean_unit(kv, [word]))
+    return texts, groups, np.stack(vectors).astype(np.float32)
