@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: venv demo test test-pascal bench app notebooks clean
+.PHONY: venv demo test test-pascal test-notebooks bench app notebooks clean
+NBVAL := --nbval-current-env -p no:cacheprovider
 
 venv: $(STAMP)
 
@@ -18,15 +19,31 @@ $(STAMP): pyproject.toml requirements-assets.txt
 demo: venv
 	$(BIN)/python -m imagesearch demo
 
+# Unit and behaviour tests, then every notebook run top to bottom on the embedded data set.
 test: venv
 	$(BIN)/python -m pytest -m "not pascal" $(PYTEST_ARGS)
+	IMAGESEARCH_DATASET=embedded $(BIN)/python -m pytest --nbval-lax $(NBVAL) notebooks
 
 # Needs the Pascal Sentences mirror or internet: IMAGESEARCH_PASCAL_SOURCE=URL_OR_DIR.
 test-pascal: venv
 	$(BIN)/python -m pytest -m pascal $(PYTEST_ARGS)
 
+# The notebooks on Pascal Sentences, outputs compared with the committed ones.
+test-notebooks: venv
+	$(BIN)/python -m pytest --nbval $(NBVAL) --nbval-sanitize-with notebooks/sanitize.cfg notebooks
+
+# Re-run the notebooks on Pascal and store their outputs (what test-notebooks compares with).
+notebooks: venv
+	cd notebooks && for nb in 0*.ipynb; do ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace $$nb || exit 1; done
+
+# Every figure in the README (Pascal Sentences: set IMAGESEARCH_PASCAL_SOURCE or have internet).
 bench: venv
-	$(BIN)/python -m bench.run_all
+	$(BIN)/python -m bench.foundation
+	$(BIN)/python -m bench.language
+
+# The live search box of notebook 07 as a standalone page (Voila): open http://localhost:8866
+app: venv
+	$(BIN)/voila notebooks/07_search_box.ipynb --port=8866 --no-browser
 
 clean:
 	rm -rf $(VENV) results .cache

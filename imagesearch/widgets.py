@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence
 
 import ipywidgets as widgets
 
+from .images import ImageLoadError
 from .index import Result
 from .storage import ImageSearchError
 from .words import UnknownWordError
@@ -222,8 +223,7 @@ class SearchBox:
                                       description="focus", disabled=not classes,
                                       layout=widgets.Layout(width="16em"))
         self.status = widgets.HTML()
-        self.query_image = widgets.Image(format="jpeg", width=thumbnail_size,
-                                         layout=widgets.Layout(display="none"))
+        self.query_image = widgets.Image(format="jpeg", layout=self._square(display="none"))
         self.tag_line = widgets.HTML()
         self.grid = widgets.Box(layout=widgets.Layout(display="flex", flex_flow="row wrap"))
         self._cells: list[tuple[widgets.Image, widgets.HTML, widgets.VBox]] = []
@@ -270,9 +270,9 @@ class SearchBox:
         return self._debounced.flush(timeout)
 
     def refresh(self) -> None:
-        """Answer the current query again (after k or focus changed)."""
-        self._debounced.cancel()
-        self._run(self._search)
+        """Answer again with the current k and focus (typed text that still waits comes first)."""
+        if not self._debounced.flush():
+            self._run(self._search)
 
     def report(self) -> str:
         """The answer as text for a notebook: the message, results and tags."""
@@ -376,7 +376,13 @@ class SearchBox:
             self._answer(answer.results, [], "; ".join(notes), "warning" if answer.unknown else "info")
         else:
             source = self._rows[query.value] if query.kind == IMAGE else self._upload_path
-            results = self.engine.similar_images(source, k, focus=focus)
+            try:
+                results = self.engine.similar_images(source, k, focus=focus)
+            except ImageLoadError as error:  # its advice is about indexing, not about uploads
+                if query.kind != UPLOAD:
+                    raise
+                raise ImageSearchError(f"Cannot read the uploaded {query.value!r} as an image: "
+                                       f"{error.reason}.") from None
             tags, note = self._tags(source)
             what = query.value if query.kind == IMAGE else f"the uploaded {query.value!r}"
             text = f"{len(results)} images like {what}" + (f", focused on {focus!r}" if focus else "")
@@ -402,10 +408,15 @@ class SearchBox:
         self._say(message, kind)
         self._show(source)
 
+    def _square(self, **layout) -> widgets.Layout:
+        """Thumbnails keep their aspect ratio inside equal squares, so that the grid lines up."""
+        size = f"{self.thumbnail_size}px"
+        return widgets.Layout(width=size, height=size, object_fit="contain", **layout)
+
     def _cell(self, i: int):
         while len(self._cells) <= i:  # cells are reused: new widgets per query would pile up
-            image = widgets.Image(format="jpeg", width=self.thumbnail_size)
-            caption = widgets.HTML(layout=widgets.Layout(width=f"{self.thumbnail_size}px"))
+            image = widgets.Image(format="jpeg", layout=self._square())
+            caption = widgets.HTML(layout=widgets.Layout(width=f"{self.thumbnail_size}px", overflow="hidden"))
             box = widgets.VBox([image, caption], layout=widgets.Layout(margin="4px"))
             box.add_class("imagesearch-result")
             self._cells.append((image, caption, box))

@@ -344,3 +344,30 @@ def test_load_array_passes_errors_through(tmp_path):
     bomb = write_png(tmp_path / "bomb.png", 3000, 3000)
     with pytest.raises(ImageLoadError, match="bomb"):
         load_array(bomb, (224, 224), max_pixels=1000)
+
+
+# --- altered_copy: queries that are not in the index --------------------------------------------
+
+def test_altered_copy_mirrors_and_crops(tmp_path):
+    from imagesearch.images import altered_copy
+
+    pixels = np.zeros((40, 60, 3), np.uint8)
+    pixels[:, :30] = (255, 0, 0)          # left half red, right half blue
+    pixels[:, 30:] = (0, 0, 255)
+    source = tmp_path / "source.png"
+    Image.fromarray(pixels).save(source)
+
+    mirrored = rgb_array(load_rgb(altered_copy(source, tmp_path / "out" / "mirrored.png", mirror=True)))
+    assert mirrored.shape == (40, 60, 3)
+    assert tuple(mirrored[0, 0]) == (0, 0, 255) and tuple(mirrored[0, -1]) == (255, 0, 0)
+
+    cropped = rgb_array(load_rgb(altered_copy(source, tmp_path / "cropped.png", crop=0.5)))
+    assert cropped.shape == (20, 30, 3)
+    assert tuple(cropped[0, 0]) == (255, 0, 0) and tuple(cropped[0, -1]) == (0, 0, 255)
+
+    jpeg = altered_copy(source, tmp_path / "copy.jpg", mirror=True, crop=0.9)
+    assert load_rgb(jpeg).size == (54, 36)
+    with pytest.raises(ValueError):
+        altered_copy(source, tmp_path / "x.png", crop=0)
+    with pytest.raises(ImageLoadError):
+        altered_copy(tmp_path / "missing.png", tmp_path / "x.png")

@@ -77,3 +77,13 @@ def test_vgg16_loads_a_weights_file_of_keras_layout(tmp_path):
     assert model.embed_batch(batch).shape == (1, 4096)
     with pytest.raises(ModelError, match="vgg16-conv"):
         build_vgg16(tmp_path / "missing.h5")
+
+
+def test_layer_table_lists_the_13_conv_layers_and_the_pooled_output(conv_model):
+    table = models.layer_table(conv_model)
+    convs = [row for row in table if row["kind"] == "Conv2D"]
+    assert [row["layer"] for row in convs] == list(VGG16_CONV_LAYERS)
+    assert table[0]["output"] == (224, 224, 3) and table[-1]["output"] == (512,)
+    assert convs[0] == {"layer": "block1_conv1", "kind": "Conv2D", "output": (224, 224, 64),
+                        "weights": 3 * 3 * 3 * 64 + 64}
+    assert sum(row["weights"] for row in table) == 14_714_688  # VGG16 without its dense layers
