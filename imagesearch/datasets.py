@@ -310,6 +310,28 @@ CLASS_SYNONYMS = {
 }
 
 
+# --- caption text: words, plurals ----------------------------------------------------------
+_TOKEN = re.compile(r"[a-z]+")
+
+
+def caption_tokens(caption: str) -> list[str]:
+    return _TOKEN.findall(caption.lower())
+
+
+def fold_plural(word: str, vocabulary: set[str]) -> str:
+    """`dogs` -> `dog` when `dog` is a word too; `grass`, `bus` and `sheep` stay as they are."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss") and word[:-1] in vocabulary:
+        return word[:-1]
+    return word
+
+
+def caption_word_sets(captions: Sequence[Sequence[str]]) -> tuple[list[list[set[str]]], set[str]]:
+    """Per image, per caption: the set of folded words; and the vocabulary of all captions."""
+    vocabulary = {t for caps in captions for c in caps for t in caption_tokens(c)}
+    sets = [[{fold_plural(t, vocabulary) for t in caption_tokens(c)} for c in caps] for caps in captions]
+    return sets, vocabulary
+
+
 def class_counts(dataset: Dataset) -> list[dict]:
     """Per class (sorted): images, captions and captions per image: the balance at a glance."""
     rows = []
@@ -350,8 +372,6 @@ def other_class_mentions(dataset: Dataset, min_captions: int = 2) -> list[tuple[
     A class counts when at least `min_captions` of the image's captions name it (all of them
     when an image has fewer), so that one writer's aside does not make a photo ambiguous.
     """
-    from .evaluate import caption_tokens
-
     words = {label: class_words(label) for label in dataset.classes}
     found = []
     for number, item in enumerate(dataset):
@@ -370,8 +390,6 @@ def caption_word_counts(dataset: Dataset, top: int = 25, min_length: int = 3) ->
     """The `top` words used by the most captions (plurals folded, stop words removed):
     what people say about these photos. Ties are broken alphabetically."""
     from gensim.parsing.preprocessing import STOPWORDS
-
-    from .evaluate import caption_word_sets
 
     word_sets, _ = caption_word_sets([item.captions for item in dataset])
     counts: dict[str, int] = {}
@@ -401,8 +419,6 @@ def mention_examples(dataset: Dataset, mentions: list[tuple[int, list[str]]], co
     such image), with the first caption that names the other class: the evidence to show.
     At most `per_other` pairs name the same other class, so that "person" (in almost every
     class's photos) leaves room for other confusions."""
-    from .evaluate import caption_tokens
-
     examples: list[dict] = []
     for pair in mention_counts(dataset, mentions, top=len(dataset.classes) ** 2):
         if len(examples) >= count:

@@ -4,11 +4,11 @@ Pure functions over arrays; the CLI's `evaluate` command and bench/ call them.
 """
 from __future__ import annotations
 
-import re
 from typing import Sequence
 
 import numpy as np
 
+from .datasets import caption_tokens, caption_word_sets, fold_plural
 from .features import l2_normalize
 from .index import EmbeddingIndex
 
@@ -48,28 +48,9 @@ def annoy_recall(index: EmbeddingIndex, k: int = 10, queries: Sequence[int] | No
 
 # -- language: words -> images, tags -------------------------------------------------------
 
-_TOKEN = re.compile(r"[a-z]+")
 HELDOUT_CLASSES = 5
 CAPTION_WORDS = 30          # how many non-label caption words the default list holds
 MIN_CAPTIONS = 2            # an image is relevant to a word when this many of its captions say it
-
-
-def caption_tokens(caption: str) -> list[str]:
-    return _TOKEN.findall(caption.lower())
-
-
-def fold_plural(word: str, vocabulary: set[str]) -> str:
-    """`dogs` -> `dog` when `dog` is a word too; `grass`, `bus` and `sheep` stay as they are."""
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss") and word[:-1] in vocabulary:
-        return word[:-1]
-    return word
-
-
-def caption_word_sets(captions: Sequence[Sequence[str]]) -> tuple[list[list[set[str]]], set[str]]:
-    """Per image, per caption: the set of folded words; and the vocabulary of all captions."""
-    vocabulary = {t for caps in captions for c in caps for t in caption_tokens(c)}
-    sets = [[{fold_plural(t, vocabulary) for t in caption_tokens(c)} for c in caps] for caps in captions]
-    return sets, vocabulary
 
 
 def relevant_to_word(word_sets: list[list[set[str]]], word: str, min_captions: int = MIN_CAPTIONS) -> np.ndarray:

@@ -8,8 +8,8 @@ import pytest
 
 from imagesearch.cli import main
 from imagesearch.engine import SearchEngine
-from imagesearch.evaluate import (caption_word_sets, default_caption_words, fold_plural,
-                                  heldout_classes, relevant_to_word)
+from imagesearch.datasets import caption_word_sets, fold_plural
+from imagesearch.evaluate import default_caption_words, heldout_classes, relevant_to_word
 from imagesearch.index import IndexLoadError
 from imagesearch.joint import JointModelMismatchError, load_joint_model
 from imagesearch.words import UnknownWordError
