@@ -15,10 +15,8 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import numpy as np
 
 from bench.common import Timer, save, table
 

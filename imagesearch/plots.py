@@ -292,7 +292,6 @@ def joint_space_map(engine, words: Sequence[str] = (), *, title: str | None = No
     readable) are placed with them. It shows what the joint model learnt: each class's images
     gather around its name, and a word that is no label lands near the images it will find.
     """
-    import matplotlib.pyplot as plt
 
     from .words import query_vector
 

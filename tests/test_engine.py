@@ -1,11 +1,8 @@
 """The search engine and its CLI on the embedded data set, with the real pretrained model."""
 import json
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
@@ -14,6 +11,7 @@ from imagesearch.datasets import load_embedded
 from imagesearch.engine import SearchEngine, build_index
 from imagesearch.evaluate import leave_one_out_precision
 from imagesearch.focus import UnknownClassError
+from imagesearch.images import side_by_side
 from imagesearch.storage import ImageSearchError
 
 
@@ -49,16 +47,6 @@ def test_search_with_a_new_image_file(engine, tmp_path):
         engine.similar_images(tmp_path / "broken.jpg", 3)
 
 
-def collage(left, right, path):
-    """A photo with two objects: two images side by side."""
-    a, b = (Image.open(p).convert("RGB").resize((224, 224)) for p in (left, right))
-    canvas = Image.new("RGB", (448, 224), "white")
-    canvas.paste(a, (0, 0))
-    canvas.paste(b, (224, 0))
-    canvas.save(path)
-    return path
-
-
 def test_focus_moves_results_toward_the_class(engine, tmp_path):
     items = engine.images.items
     by_label = {}
@@ -67,14 +55,14 @@ def test_focus_moves_results_toward_the_class(engine, tmp_path):
     pairs = [("cat", "clock"), ("dog", "car"), ("airplane", "apple")]
     gains = []
     for first, second in pairs:
-        query = collage(by_label[first][0], by_label[second][0], tmp_path / f"{first}-{second}.png")
+        # a photo with two objects: the two images side by side
+        query = side_by_side([by_label[first][0], by_label[second][0]], tmp_path / f"{first}-{second}.png")
         plain = engine.similar_images(query, 10)
         for target in (first, second):
             focused = engine.similar_images(query, 10, focus=target)
             before = sum(r.label == target for r in plain)
             after = sum(r.label == target for r in focused)
             gains.append(after - before)
-    print("focus gains", gains)
     assert sum(gains) >= len(gains), gains  # on average at least one more result of the class
     with pytest.raises(UnknownClassError, match="no class 'zebra'.*known classes"):
         engine.similar_images(0, 5, focus="zebra")

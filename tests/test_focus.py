@@ -137,6 +137,5 @@ def test_collages_stand_in_on_the_embedded_set_and_focus_helps(embedded_index, s
     sample = queries[::2]
     pairs = [(q.query, c) for q in sample for c in q.objects]
     gain = focus_gain(engine, pairs, k=10)
-    print("collage focus gain", gain["before"], gain["after"])
     assert gain["count"] == len(pairs) and gain["after"] > gain["before"]
     assert all(r["query"].endswith(".png") for r in gain["queries"])
