@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -162,12 +163,14 @@ class EmbeddingIndex:
             raise IndexLoadError(f"item {row} is out of range: the index has {len(self)} items.")
         return self.search(self.vectors[row], k, exclude=[row], exact=exact)
 
+    @cached_property
+    def _rows_by_path(self) -> dict[str, int]:
+        # Built once: a script sending many query images must not resolve every path each time.
+        return {str(Path(item["path"]).resolve()): row for row, item in reversed(list(enumerate(self.items)))}
+
     def row_of_path(self, path: str | os.PathLike) -> int | None:
-        target = str(Path(path).resolve())
-        for row, item in enumerate(self.items):
-            if str(Path(item["path"]).resolve()) == target:
-                return row
-        return None
+        """The row of an indexed image file (first one if listed twice), or None."""
+        return self._rows_by_path.get(str(Path(path).resolve()))
 
 
 def _load_annoy(path: Path, dim: int):

@@ -105,3 +105,9 @@ def test_missing_or_corrupt_index_gives_clear_errors(tmp_path):
     (tmp_path / "bad/images.json").write_text("{not json")
     with pytest.raises(IndexLoadError, match="corrupt"):
         EmbeddingIndex.load(tmp_path / "bad")
+
+
+def test_row_of_path_finds_indexed_files(built, tmp_path):
+    index, _ = built
+    assert index.row_of_path("/data/c0/5.jpg") == 5
+    assert index.row_of_path(tmp_path / "not-indexed.jpg") is None
