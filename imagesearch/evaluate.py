@@ -4,6 +4,7 @@ Pure functions over arrays; the CLI's `evaluate` command and bench/ call them.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -281,10 +282,7 @@ def trees_tradeoff(vectors: np.ndarray, items: Sequence[dict], trees: Sequence[i
 
 # -- focus: photos of two objects, and how far re-weighting moves a search toward one ---------
 
-from dataclasses import dataclass as _dataclass  # noqa: E402  (kept beside its only user)
-
-
-@_dataclass(frozen=True)
+@dataclass(frozen=True)
 class TwoObjectQuery:
     """A query image that shows two classes, to focus a search on either one.
 
@@ -334,6 +332,7 @@ def two_object_queries(engine, dataset, *, min_captions: int = 2,
     items = engine.images.items
     row_of = {item["key"]: row for row, item in enumerate(items)}
     test = sorted(int(r) for r in engine.split.test)
+    in_test = set(test)
     found = []
     for number, others in other_class_mentions(dataset, min_captions=min_captions):
         item = dataset[number]
@@ -341,7 +340,7 @@ def two_object_queries(engine, dataset, *, min_captions: int = 2,
         if row is None or not _focusable(engine, item.label):
             continue  # an image the index skipped (unreadable), or a class focus cannot name
         found += [TwoObjectQuery(row, item.key, items[row]["path"], (item.label, other), "captions",
-                                 row in test) for other in others if _focusable(engine, other)]
+                                 row in in_test) for other in others if _focusable(engine, other)]
     if found or collage_dir is None:
         return found
     classes = sorted({items[r]["label"] for r in test if _focusable(engine, items[r]["label"])})

@@ -25,7 +25,7 @@ import ipywidgets as widgets
 from .images import ImageLoadError
 from .index import Result
 from .storage import ImageSearchError
-from .words import UnknownWordError
+from .words import UnknownWordError, quoted
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +50,6 @@ class Query:
 def focus_class(choice: str | None) -> str | None:
     """The focus dropdown's value as the engine wants it: None for no focus."""
     return None if choice in (None, "", NO_FOCUS) else choice
-
-
-def quoted(words: Sequence[str]) -> str:
-    return ", ".join(repr(w) for w in words)
 
 
 def unknown_words_message(words: Sequence[str]) -> str:

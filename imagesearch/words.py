@@ -394,7 +394,7 @@ def query_vector(kv: KeyedVectors, text: str) -> WordQuery:
     unknown = tuple(t for t in tokens if t not in kv.key_to_index)
     if not known:
         raise UnknownWordError(
-            f"None of the words in {text!r} are in the word vectors' vocabulary ({_quoted(unknown)}). "
+            f"None of the words in {text!r} are in the word vectors' vocabulary ({quoted(unknown)}). "
             "Check the spelling, or use other (common English) words.",
             unknown,
         )
@@ -411,7 +411,7 @@ def label_vector(kv: KeyedVectors, label: str) -> np.ndarray:
     unknown = [t for t in tokens if t not in kv.key_to_index]
     if unknown or not tokens:
         raise UnknownWordError(
-            f"Class label {label!r} has words not in the word vectors' vocabulary: {_quoted(unknown or [label])}. "
+            f"Class label {label!r} has words not in the word vectors' vocabulary: {quoted(unknown or [label])}. "
             "Write it as separate known words (e.g. 'dining table', not 'diningtable') or map it to a synonym.",
             unknown or [label],
         )
@@ -436,7 +436,7 @@ def tag_vocabulary(kv: KeyedVectors, size: int = 20_000) -> list[str]:
     return out
 
 
-def _quoted(words: Iterable[str]) -> str:
+def quoted(words: Iterable[str]) -> str:
     return ", ".join(repr(w) for w in words)
 
 
