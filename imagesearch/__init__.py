@@ -18,7 +18,7 @@ import os as _os
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ chatter would bury our output
 
 _API = {
-    "settings": "settings", "Settings": "settings",
+    "settings": "config", "Settings": "config",
     "load_dataset": "datasets", "Dataset": "datasets",
     "load_image_model": "models",
     "extract_features": "features",

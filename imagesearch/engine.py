@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from .datasets import Dataset
-from .features import DEFAULT_RESAMPLE, FeatureSet, embed_images, extract_features
+from .features import DEFAULT_RESAMPLE, embed_images, extract_features
 from .focus import ClassWeights, fit_class_weights, focused_search
 from .index import DEFAULT_TREES, EmbeddingIndex, IndexLoadError, Result
-from .models import DEFAULT_MODEL, cached_image_model
+from .models import DEFAULT_MODEL, LazyImageModel
 from .splits import Split, stratified_split
 from .storage import ImageSearchError, atomic_path
 
@@ -67,15 +67,15 @@ def _item_records(dataset: Dataset, rows: np.ndarray) -> list[dict[str, Any]]:
 
 def build_index(dataset: Dataset, out: str | os.PathLike, *, model: str = DEFAULT_MODEL,
                 weights: str | None = None, n_trees: int = DEFAULT_TREES,
-                on_error: str = "raise", force: bool = False, progress: bool = True,
-                features: FeatureSet | None = None) -> BuildReport:
+                on_error: str = "raise", force: bool = False, progress: bool = True) -> BuildReport:
     """Index `dataset` into folder `out`: image features (cached), Annoy index, focus weights.
 
-    A folder that already holds this very index is left as it is; one that holds another index
-    is only replaced with `force=True`, so that nothing is overwritten by mistake.
+    A folder that already holds this very index is left as it is (no CNN is built to find that
+    out); one that holds another index is only replaced with `force=True`, so that nothing is
+    overwritten by mistake.
     """
     out = Path(out)
-    image_model = cached_image_model(model, weights)
+    image_model = LazyImageModel(model, weights)
     settings = {"dataset": dataset.name, "dataset_hash": dataset.content_hash,
                 "weights": image_model.weights_id, "resample": DEFAULT_RESAMPLE, "n_trees": n_trees}
     if (out / f"{IMAGES}.json").exists():
@@ -87,8 +87,7 @@ def build_index(dataset: Dataset, out: str | os.PathLike, *, model: str = DEFAUL
             raise ImageSearchError(
                 f"{out} already holds an index of {old.get('dataset')!r} with model "
                 f"{old.get('model')!r}; choose another --out, or pass --force to replace it.")
-    if features is None:
-        features = extract_features(dataset, image_model, on_error=on_error, progress=progress)
+    features = extract_features(dataset, image_model, on_error=on_error, progress=progress)
     items = _item_records(dataset, features.items)
     labels = [item["label"] for item in items]
     split = stratified_split(labels, seed=SPLIT_SEED)
@@ -162,8 +161,8 @@ class SearchEngine:
         return self.images.metadata["model"]
 
     @cached_property
-    def image_model(self):
-        return cached_image_model(self.model_name)
+    def image_model(self) -> LazyImageModel:
+        return LazyImageModel(self.model_name)
 
     @cached_property
     def class_weights(self) -> ClassWeights:

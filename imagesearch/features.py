@@ -20,8 +20,8 @@ from tqdm.auto import tqdm
 
 from .datasets import Dataset
 from .images import ImageLoadError, load_array
-from .models import ImageModel
-from .storage import ImageSearchError, atomic_path, cache_dir, write_text_atomic
+from .models import ImageModel, LazyImageModel
+from .storage import ImageSearchError, atomic_path, cache_dir
 
 # Bump when the extraction itself changes, so old caches are not reused.
 FEATURES_VERSION = 1
@@ -47,7 +47,7 @@ def l2_normalize(vectors: np.ndarray, eps: float = 1e-12) -> np.ndarray:
     return vectors / np.maximum(norms, eps)
 
 
-def cache_key(dataset: Dataset, model: ImageModel, resample: str = DEFAULT_RESAMPLE) -> str:
+def cache_key(dataset: Dataset, model: ImageModel | LazyImageModel, resample: str = DEFAULT_RESAMPLE) -> str:
     record = [FEATURES_VERSION, dataset.content_hash, model.name, model.weights_id, resample]
     return hashlib.sha256(json.dumps(record).encode()).hexdigest()[:24]
 
@@ -75,7 +75,7 @@ def read_batch(paths: Sequence[Path], size: tuple[int, int], resample: str, on_e
     return positions, batch, failures
 
 
-def embed_images(model: ImageModel, paths: Sequence[str | os.PathLike], *,
+def embed_images(model: ImageModel | LazyImageModel, paths: Sequence[str | os.PathLike], *,
                  resample: str = DEFAULT_RESAMPLE, batch_size: int = 32) -> np.ndarray:
     """Features of image files outside any data set (e.g. a query photo); errors raise."""
     out = []
@@ -86,7 +86,7 @@ def embed_images(model: ImageModel, paths: Sequence[str | os.PathLike], *,
     return np.concatenate(out) if out else np.zeros((0, model.dim), np.float32)
 
 
-def extract_features(dataset: Dataset, model: ImageModel, *, resample: str = DEFAULT_RESAMPLE,
+def extract_features(dataset: Dataset, model: ImageModel | LazyImageModel, *, resample: str = DEFAULT_RESAMPLE,
                      batch_size: int = 32, on_error: Literal["raise", "skip"] = "raise",
                      cache: bool | str | os.PathLike = True, progress: bool = True) -> FeatureSet:
     """Features for every item of `dataset`, from the cache when it has them.
@@ -106,9 +106,6 @@ def extract_features(dataset: Dataset, model: ImageModel, *, resample: str = DEF
         if final.exists():
             return _read_final(final, on_error)
         folder.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(folder / "source.json", json.dumps(
-            {"dataset": dataset.name, "dataset_hash": dataset.content_hash, "model": model.name,
-             "weights": model.weights_id, "resample": resample, "version": FEATURES_VERSION}, indent=1))
 
     n = len(dataset)
     chunks = list(range(0, n, CHUNK_SIZE))

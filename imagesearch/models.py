@@ -25,6 +25,7 @@ from .backend import keras as keras_module
 from .storage import ImageSearchError, data_dir, sha256_file
 
 MODEL_NAMES = ("vgg16-conv", "vgg16")
+MODEL_DIMS = {"vgg16-conv": 512, "vgg16": 4096}
 DEFAULT_MODEL = "vgg16-conv"
 INPUT_SIZE = (224, 224)
 VGG16_CONV_WEIGHTS_ENV = "IMAGESEARCH_VGG16_CONV_WEIGHTS"
@@ -156,6 +157,58 @@ def load_image_model(name: str = DEFAULT_MODEL, weights: str | os.PathLike | Non
 def cached_image_model(name: str = DEFAULT_MODEL, weights: str | None = None) -> ImageModel:
     """One model per process: building VGG16 takes seconds, queries must not pay it twice."""
     return load_image_model(name, weights)
+
+
+@lru_cache(maxsize=16)
+def _file_identity(path: Path, size: int, mtime_ns: int) -> str:
+    return "sha256:" + sha256_file(path)
+
+
+def weights_identity(name: str = DEFAULT_MODEL, weights: str | os.PathLike | None = None) -> str:
+    """The identity of a model's weights, as cache keys record it, read from the weights file
+    (hashed once per process and file version): no network is built, no TensorFlow imported."""
+    if name not in MODEL_NAMES:
+        raise ModelError(f"unknown image model {name!r}; choose one of {', '.join(MODEL_NAMES)}.")
+    if name == "vgg16" and (weights is None or str(weights) == "imagenet"):
+        return "keras-imagenet"
+    path = Path(weights) if weights else vgg16_conv_weights_path()
+    if not path.is_file():
+        raise ModelError(f"weights file {path} does not exist.")
+    stat = path.stat()
+    return _file_identity(path.resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+class LazyImageModel:
+    """An image model whose identity is known at once and whose network is built on first use.
+
+    Opening or reusing an index needs only the identity (name, dim, weights); the CNN, and
+    TensorFlow with it, is built only when an image must actually be embedded.
+    """
+
+    def __init__(self, name: str = DEFAULT_MODEL, weights: str | os.PathLike | None = None):
+        self.name = name
+        self.weights = None if weights is None else str(weights)
+        self.weights_id = weights_identity(name, weights)
+        self.dim = MODEL_DIMS[name]
+        self.input_size = INPUT_SIZE
+
+    @property
+    def model(self) -> ImageModel:
+        return cached_image_model(self.name, self.weights)
+
+    @property
+    def class_weights(self) -> np.ndarray | None:
+        return None if self.name == "vgg16-conv" else self.model.class_weights
+
+    @property
+    def class_names(self) -> list[str] | None:
+        return None if self.name == "vgg16-conv" else self.model.class_names
+
+    def embed_batch(self, images: np.ndarray) -> np.ndarray:
+        return self.model.embed_batch(images)
+
+    def __repr__(self) -> str:
+        return f"LazyImageModel({self.name!r}, weights_id={self.weights_id!r})"
 
 
 def layer_table(model: ImageModel) -> list[dict]:

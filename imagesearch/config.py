@@ -1,4 +1,4 @@
-"""One settings call for every notebook: which data set, image model and word vectors.
+"""The notebooks' settings (module `config`, so that `imagesearch.settings()` stays the function):
 
 Read from environment variables, so that the same notebooks run on Pascal with the offline
 assets (the default), on the talk's exact setup (VGG16 fc2 + GloVe 300d, with internet), or on
