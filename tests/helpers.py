@@ -1,6 +1,9 @@
 """Small real building blocks for tests: tiny images, data sets and a tiny Keras image model."""
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -44,3 +47,33 @@ class TinyModel(ImageModel):
         self.calls += 1
         self.batch_sizes.append(len(images))
         return super().embed_batch(images)
+
+
+class LoopbackServer:
+    """http.server on 127.0.0.1:<free port> serving a folder, counting GET requests by path."""
+
+    def __init__(self, root: Path):
+        requests: list[str] = []
+        lock = threading.Lock()
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def do_GET(self):
+                with lock:
+                    requests.append(self.path.lstrip("/"))
+                super().do_GET()
+
+            def log_message(self, format, *args):  # keep test output quiet
+                pass
+
+        self.requests = requests
+        self.httpd = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)

@@ -5,12 +5,9 @@ conftest.py), so nothing here touches the user's cache.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import json
 import os
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,6 +20,7 @@ from imagesearch import datasets
 from imagesearch.datasets import (DatasetError, class_to_label, fetch_pascal_sentences,
                                   load_folder, load_pascal_sentences, parse_pascal_index)
 from imagesearch.storage import ImageSearchError
+from helpers import LoopbackServer
 
 
 def sha256(path: Path) -> str:
@@ -268,36 +266,6 @@ class Site:
         (self.root / rel).write_bytes(bytes(data))
 
 
-class Server:
-    """http.server on 127.0.0.1:<free port> serving a folder, counting GET requests by path."""
-
-    def __init__(self, root: Path):
-        requests: list[str] = []
-        lock = threading.Lock()
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def do_GET(self):
-                with lock:
-                    requests.append(self.path.lstrip("/"))
-                super().do_GET()
-
-            def log_message(self, format, *args):  # keep test output quiet
-                pass
-
-        self.requests = requests
-        self.httpd = http.server.ThreadingHTTPServer(
-            ("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
-
-
 @pytest.fixture
 def no_proxy(monkeypatch):
     """Loopback must never go through a proxy configured in the environment."""
@@ -314,7 +282,7 @@ def site(tmp_path) -> Site:
 def source(request, site, no_proxy):
     """The same site as an http:// URL, a local folder, and a file:// URL; `.requests` for http."""
     if request.param == "http":
-        server = Server(site.root)
+        server = LoopbackServer(site.root)
         request.addfinalizer(server.close)
         return Source(server.url, server.requests)
     if request.param == "folder":
@@ -448,7 +416,7 @@ def test_default_destination_is_the_cache(site, tmp_path):
 
 
 def test_unreachable_server_is_an_error_naming_files(site, tmp_path, no_proxy):
-    server = Server(site.root)
+    server = LoopbackServer(site.root)
     url = server.url
     server.close()  # nothing listens on that port any more
     with pytest.raises(DatasetError) as info:
@@ -500,7 +468,7 @@ def test_real_pascal_sentences_over_http(tmp_path, no_proxy):
                     "it in ../shared/datasets/pascal-sentences beside the repository")
     manifest = datasets.pascal_manifest()
     assert len(manifest) == 1001 and "index.html" in manifest
-    server = Server(mirror)
+    server = LoopbackServer(mirror)
     try:
         started = time.perf_counter()
         dest = fetch_pascal_sentences(server.url, tmp_path / "pascal", progress=False, workers=16)
