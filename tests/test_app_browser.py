@@ -1,4 +1,5 @@
-"""`make app` for real: Voila serves notebook 07, headless Chromium types a query into the page.
+"""`make app` for real: Voila serves notebook 07, headless Chromium types a query into the page
+and presses Enter.
 
 Chromium is driven through its DevTools protocol over a websocket (`websocket-client`, which
 jupyter_server already installs), so no WebDriver is needed. The screenshot is kept in
@@ -116,10 +117,15 @@ class DevTools:
                              f"page state: {self.evaluate(PAGE_STATE)}")
 
     def type_text(self, text: str) -> None:
-        """Key by key, as a person types: each key sends the box a new value."""
+        """Key by key, as a person types (the box hands its value over only on Enter or blur)."""
         for char in text:
             self.call("Input.dispatchKeyEvent", type="keyDown", key=char, text=char)
             self.call("Input.dispatchKeyEvent", type="keyUp", key=char)
+
+    def press_enter(self) -> None:
+        keys = dict(key="Enter", code="Enter", windowsVirtualKeyCode=13, nativeVirtualKeyCode=13)
+        self.call("Input.dispatchKeyEvent", type="keyDown", text="\r", **keys)
+        self.call("Input.dispatchKeyEvent", type="keyUp", **keys)
 
     def screenshot(self, path: Path) -> None:
         path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"]))
@@ -207,7 +213,7 @@ def browser(tmp_path):
         stop(process)
 
 
-def test_typing_a_query_in_the_page_shows_result_images(voila, browser):
+def test_typing_a_query_and_enter_in_the_page_shows_result_images(voila, browser):
     screenshot = ARTIFACTS / "search_box.png"
     screenshot.unlink(missing_ok=True)
     browser.call("Page.navigate", url=voila)
@@ -221,6 +227,9 @@ def test_typing_a_query_in_the_page_shows_result_images(voila, browser):
 
         browser.evaluate("(i => { i.focus(); i.select(); })(document.querySelector('.imagesearch-query input'))")
         browser.type_text(QUERY)
+        time.sleep(1)  # were the box to search per keystroke, a search would have started by now
+        assert QUERY not in json.loads(browser.evaluate(PAGE_STATE))["status"]
+        browser.press_enter()
         done = (f"(s => s.status.includes(\"for '{QUERY}'\") && s.images > 0 && s.images === s.captions.length"
                 f" ? JSON.stringify(s) : null)(JSON.parse({PAGE_STATE}))")
         state = json.loads(browser.wait_for(done, 60, f"result images for {QUERY!r}"))

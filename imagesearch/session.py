@@ -1,0 +1,229 @@
+"""A search session without any UI: a query in, results and messages out.
+
+What the search box shows is decided here, so that tests and notebook cells can ask questions and
+read answers without widgets or a browser. The question is a small frozen `Query`; the session
+keeps the last one, so that changing one setting (k, focus) asks the same question again. A new
+kind of question (relevance feedback on results, an image refined by words) is a new field of
+`Query` and a branch in `SearchSession._search`; the widgets only forward and render.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import tempfile
+import weakref
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Sequence
+
+from .images import ImageLoadError
+from .index import Result
+from .storage import ImageSearchError
+from .words import UnknownWordError, quoted
+
+logger = logging.getLogger(__name__)
+
+TEXT, IMAGE, UPLOAD = "text", "image", "upload"
+HINT = "Type words, pick an image or upload one."
+DEFAULT_K = 8
+N_TAGS = 6
+
+
+@dataclass(frozen=True)
+class Query:
+    """One question: words, or an image of the data set (its item key), or the uploaded file
+    (its name), with how many results and an optional focus class."""
+
+    text: str = ""
+    image: str | None = None
+    upload: str | None = None
+    k: int = DEFAULT_K
+    focus: str | None = None
+
+    def __post_init__(self):
+        if self.image is not None and self.upload is not None:
+            raise ValueError("a query has one image: a data set image or an upload, not both")
+        if (self.image is not None or self.upload is not None) and self.text.strip():
+            raise ValueError("an image refined by words is not supported yet: ask with one of them")
+        if self.k < 1:
+            raise ValueError(f"k must be at least 1, not {self.k}")
+
+    @property
+    def kind(self) -> str | None:
+        """text, image or upload; None for an empty query."""
+        if self.image is not None:
+            return IMAGE
+        if self.upload is not None:
+            return UPLOAD
+        return TEXT if self.text.strip() else None
+
+    @property
+    def value(self) -> str:
+        """The words, item key or file name the query is about."""
+        return {IMAGE: self.image, UPLOAD: self.upload, TEXT: self.text}.get(self.kind) or ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a session says to a query; `level` is info, warning or error, `query_path` the image
+    file the query is about (None for words)."""
+
+    query: Query
+    results: list[Result] = field(default_factory=list)
+    tags: list = field(default_factory=list)
+    message: str = HINT
+    level: str = "info"
+    query_path: str | None = None
+
+
+# --- pure helpers ------------------------------------------------------------------------------
+
+def unknown_words_message(words: Sequence[str]) -> str:
+    """Said when no word of a query is known: name them, so a typo is easy to spot."""
+    noun = "word" if len(words) == 1 else "words"
+    return (f"Unknown {noun}: {quoted(words)} (not in the word vectors' vocabulary). "
+            "Check the spelling, or use other common English words.")
+
+
+def ignored_words_note(words: Sequence[str]) -> str:
+    return f"ignored: {quoted(words)} (not in the vocabulary)" if words else ""
+
+
+def upload_suffix(name: str) -> str:
+    """A safe file suffix for an uploaded file (Pillow reads the bytes, not the name)."""
+    suffix = Path(name or "").suffix.lower()
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else ".img"
+
+
+def report_lines(results: Sequence[Result], keys: Sequence[str]) -> list[str]:
+    """Results as plain text: item keys (never absolute paths) and scores to 3 decimals, so
+    that a notebook's printed answers repeat exactly from one machine to another."""
+    width = max((len(keys[r.item]) for r in results), default=0)
+    return [f"{r.rank:>2}. {keys[r.item]:<{width}}  {r.label:<12} {r.score:.3f}" for r in results]
+
+
+# --- the session -------------------------------------------------------------------------------
+
+class SearchSession:
+    """Answers queries against one engine and remembers the last query and answer.
+
+    Errors never escape: unknown words, unreadable uploads and missing models become the answer's
+    message (level "error"), so that a page shows a sentence, not a trace.
+    """
+
+    def __init__(self, engine, *, k: int = DEFAULT_K, n_tags: int = N_TAGS):
+        self.engine = engine
+        self.n_tags = n_tags
+        self.keys = [item["key"] for item in engine.images.items]
+        self.rows = {key: row for row, key in enumerate(self.keys)}
+        try:
+            self.classes = list(engine.class_weights.classes)
+        except ImageSearchError as error:  # an index without focus weights still searches
+            logger.info("no focus classes: %s", error)
+            self.classes = []
+        self.query = Query(k=k)
+        self.answer = Answer(self.query)
+        self._upload_dir = Path(tempfile.mkdtemp(prefix="imagesearch-upload-"))
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self._upload_dir, True)
+        self._upload_path: Path | None = None  # the last uploaded file, and the name it came with
+        self._upload_name: str | None = None
+        self._uploads = 0
+
+    # -- asking ---------------------------------------------------------------------------
+    def ask(self, query: Query) -> Answer:
+        """Answer `query` and remember both."""
+        self.query = query
+        try:
+            self.answer = self._search(query)
+        except UnknownWordError as error:
+            self.answer = Answer(query, message=unknown_words_message(error.words), level="error")
+        except ImageSearchError as error:
+            self.answer = Answer(query, message=str(error), level="error")
+        except Exception as error:  # a bug: say so in the answer, keep the trace in the log
+            logger.exception("search failed")
+            self.answer = Answer(query, level="error", message=(
+                f"The search failed unexpectedly: {type(error).__name__}: {error}"))
+        return self.answer
+
+    def search_text(self, text: str) -> Answer:
+        """Words (they replace an image query)."""
+        return self.ask(replace(self.query, text=text, image=None, upload=None))
+
+    def search_image(self, key: str) -> Answer:
+        """An image of the data set, by item key (it replaces the words)."""
+        return self.ask(replace(self.query, text="", image=key, upload=None))
+
+    def search_upload(self, name: str, data: bytes) -> Answer:
+        """An image that is not in the data set: its bytes go to a temporary file the engine reads
+        (kept for the next question with other settings, removed by `close`)."""
+        if self._upload_path is not None:
+            self._upload_path.unlink(missing_ok=True)
+        self._uploads += 1
+        self._upload_path = self._upload_dir / f"upload-{self._uploads}{upload_suffix(name)}"
+        self._upload_path.write_bytes(data)
+        self._upload_name = name or self._upload_path.name
+        return self.ask(replace(self.query, text="", image=None, upload=self._upload_name))
+
+    def change(self, **settings) -> Answer:
+        """The same question with other settings, e.g. `change(k=4)` or `change(focus=None)`."""
+        return self.ask(replace(self.query, **settings))
+
+    def report(self) -> str:
+        """The last answer as text for a notebook: the message, results and tags."""
+        answer = self.answer
+        lines = [answer.message] if answer.message else []
+        lines += report_lines(answer.results, self.keys)
+        if answer.tags:
+            lines.append("tags: " + ", ".join(f"{t.word} {t.score:.3f}" for t in answer.tags))
+        return "\n".join(lines)
+
+    def close(self) -> None:
+        """Remove the uploaded files."""
+        self._finalizer()
+
+    # -- answering ------------------------------------------------------------------------
+    def _search(self, query: Query) -> Answer:
+        if query.kind is None:
+            return Answer(query)
+        if query.kind == TEXT:
+            return self._text_answer(query)
+        return self._image_answer(query)
+
+    def _text_answer(self, query: Query) -> Answer:
+        found = self.engine.text_search(query.text, query.k)
+        notes = [f"{len(found.results)} images for {query.text.strip()!r}"]
+        if found.unknown:
+            notes.append(ignored_words_note(found.unknown))
+        if query.focus:
+            notes.append("focus applies to image queries only")
+        return Answer(query, found.results, [], "; ".join(notes), "warning" if found.unknown else "info")
+
+    def _image_answer(self, query: Query) -> Answer:
+        if query.kind == IMAGE and query.image not in self.rows:
+            raise ImageSearchError(f"No image {query.image!r} in this index; pick one of its item keys.")
+        if query.kind == IMAGE:
+            source, path = self.rows[query.image], self.engine.images.items[self.rows[query.image]]["path"]
+        elif query.upload != self._upload_name:
+            raise ImageSearchError(f"No uploaded file {query.upload!r}; upload the image first "
+                                   "(search_upload).")
+        else:
+            source = path = self._upload_path
+        try:
+            results = self.engine.similar_images(source, query.k, focus=query.focus)
+        except ImageLoadError as error:  # its advice is about indexing, not about uploads
+            if query.kind != UPLOAD:
+                raise
+            raise ImageSearchError(f"Cannot read the uploaded {query.upload!r} as an image: "
+                                   f"{error.reason}.") from None
+        tags, note = self._tags(source)
+        what = query.image if query.kind == IMAGE else f"the uploaded {query.upload!r}"
+        text = f"{len(results)} images like {what}" + (f", focused on {query.focus!r}" if query.focus else "")
+        return Answer(query, results, tags, text + (f"; {note}" if note else ""), "info", str(path))
+
+    def _tags(self, source) -> tuple[list, str]:
+        """Tags need the joint model; without one the image results still count."""
+        try:
+            return self.engine.tags(source, self.n_tags), ""
+        except ImageSearchError as error:
+            return [], f"no tags: {error}"
