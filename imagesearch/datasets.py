@@ -154,14 +154,14 @@ def embedded_root() -> Path:
 
 
 def load_embedded() -> Dataset:
-    """The small public-domain clip-art set committed in data/: runs offline anywhere."""
+    """The small public-domain clip-art set shipped in imagesearch/data/: runs offline anywhere."""
     return load_folder(embedded_root(), name="embedded")
 
 
 # --- Pascal Sentences --------------------------------------------------------------------
 
 def pascal_manifest() -> dict[str, str]:
-    """relative path -> SHA-256, for index.html and the 1000 photos (data/pascal-sentences.sha256)."""
+    """relative path -> SHA-256 of index.html and the 1000 photos (the shipped pascal-sentences.sha256)."""
     manifest = {}
     for line in (data_dir() / "pascal-sentences.sha256").read_text().splitlines():
         digest, relpath = line.split(maxsplit=1)
@@ -229,7 +229,7 @@ def fetch_pascal_sentences(source: str | None = None, dest: str | os.PathLike | 
     `source` is a base URL or a local folder laid out like the site; by default the environment
     variable IMAGESEARCH_PASCAL_SOURCE, else the official UIUC address. Files already present
     and valid are skipped, so a rerun after an interrupt continues where it stopped.
-    `manifest` ({relative path: SHA-256}) defaults to the committed data/pascal-sentences.sha256.
+    `manifest` ({relative path: SHA-256}) defaults to the shipped imagesearch/data/pascal-sentences.sha256.
     """
     source = source or os.environ.get(PASCAL_SOURCE_ENV) or PASCAL_URL
     dest = Path(dest) if dest is not None else pascal_root()

@@ -3,16 +3,16 @@
 Every file the package writes (downloads, feature caches, indexes, models) goes through
 :func:`atomic_path`, so that an interrupt never leaves a half-written file under the final name.
 """
+
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
-from typing import Iterator
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 class ImageSearchError(Exception):
@@ -20,8 +20,19 @@ class ImageSearchError(Exception):
 
 
 def data_dir() -> Path:
-    """The committed data folder (manifests, the embedded data set); IMAGESEARCH_DATA overrides."""
-    return Path(os.environ.get("IMAGESEARCH_DATA", REPO_ROOT / "data"))
+    """The data shipped inside the package (imagesearch/data: the embedded set, manifests, class
+    names), found with importlib.resources so that wheel and editable installs both have it;
+    IMAGESEARCH_DATA points to another folder laid out the same way."""
+    if os.environ.get("IMAGESEARCH_DATA"):
+        return Path(os.environ["IMAGESEARCH_DATA"])
+    packaged = resources.files(__package__) / "data"
+    if not isinstance(packaged, Path) or not packaged.is_dir():
+        raise ImageSearchError(
+            f"the package data folder {packaged} is missing or not a folder on disk "
+            "(zipped install?): reinstall imagesearch unpacked (pip install .), or "
+            "set IMAGESEARCH_DATA to a copy of imagesearch/data"
+        )
+    return packaged
 
 
 def cache_dir(*parts: str) -> Path:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rebuild data/embedded/ (the small offline image set) from Debian's openclipart-png.
+"""Rebuild imagesearch/data/embedded/ (the small offline image set) from Debian's openclipart-png.
 
 The embedded set is 10 classes x 12 public-domain clip-art images, used by the demo and
 the fast tests so that they run offline anywhere. Every image comes from the Debian
@@ -12,7 +12,7 @@ only converts it:
 * shrink (never enlarge) so that the longer side is at most 256 px (Lanczos);
 * save as baseline RGB JPEG, quality 88, 4:2:0 subsampling, no EXIF, no timestamps.
 
-Output (all under data/embedded/): ``<class>/<name>.jpg``, ``captions.json``
+Output (all under imagesearch/data/embedded/): ``<class>/<name>.jpg``, ``captions.json``
 (``{"<class>/<name>.jpg": ["<caption>"]}``, keys sorted) and ``SOURCES.tsv``
 (``file, original_path, title``). README.md there is written by hand.
 
@@ -22,7 +22,7 @@ libjpeg-turbo; run it with the project's venv).
 
 Usage:
     apt-get install openclipart-png
-    .venv/bin/python scripts/build_embedded_dataset.py [--out data/embedded]
+    .venv/bin/python scripts/build_embedded_dataset.py [--out imagesearch/data/embedded]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from pathlib import Path
 DEBIAN_PACKAGE = "openclipart-png"
 EXPECTED_VERSION = "1:0.18+dfsg-19"
 SOURCE_ROOT = Path("/usr/share/openclipart/png")
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "data" / "embedded"
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "imagesearch" / "data" / "embedded"
 
 MAX_SIDE = 256
 JPEG_QUALITY = 88
@@ -48,7 +48,7 @@ MARGIN = 0.05
 
 @dataclass(frozen=True)
 class Clip:
-    name: str          # output file stem: data/embedded/<class>/<name>.jpg
+    name: str          # output file stem: imagesearch/data/embedded/<class>/<name>.jpg
     source: str        # path under /usr/share/openclipart/png
     sha256: str        # first 16 hex digits of the source PNG's sha256
     title: str         # the clip art's title (dc:title in the matching openclipart-svg file)

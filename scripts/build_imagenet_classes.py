@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate data/imagenet_classes.json from a torchvision wheel, offline.
+"""Regenerate imagesearch/data/imagenet_classes.json from a torchvision wheel, offline.
 
 Keras' ``decode_predictions`` downloads ``imagenet_class_index.json`` at run time,
 which fails without internet. The 1000 ImageNet-1k class names, in the standard
@@ -25,7 +25,7 @@ from pathlib import Path
 
 META_PATH = "torchvision/models/_meta.py"
 VARIABLE = "_IMAGENET_CATEGORIES"
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "data" / "imagenet_classes.json"
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "imagesearch" / "data" / "imagenet_classes.json"
 
 
 def read_categories(wheel: Path) -> list[str]:
