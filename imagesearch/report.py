@@ -14,10 +14,10 @@ from typing import Sequence
 
 from .index import Result
 
-
 #: What each number of `evaluate_engine` measures, in the order a reader should see them.
 EVALUATION_METRICS = {
-    "image_to_image_p10": "image -> image: test images query all others (CNN features); share of the top 10 of the same class",
+    "image_to_image_p10": "image -> image: test images query all others (CNN features); "
+                          "share of the top 10 of the same class",
     "class_words_p10": "class name -> images: each class name queries the test images in the joint space",
     "heldout_classes_p10": "zero-shot: a model trained without the held-out classes finds their test images by name",
     "heldout_classes_p10_all_test": "zero-shot, ranking all test images (not only the unseen classes')",
