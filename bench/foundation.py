@@ -58,9 +58,10 @@ def main() -> None:
 
     from imagesearch.datasets import load_pascal_sentences
     from imagesearch.engine import SearchEngine
-    from imagesearch.evaluate import annoy_recall, leave_one_out_precision
+    from imagesearch.experiments import annoy_recall
     from imagesearch.features import extract_features
     from imagesearch.index import EmbeddingIndex
+    from imagesearch.metrics import leave_one_out_precision
     from imagesearch.models import load_image_model
 
     work = Path(tempfile.mkdtemp(prefix="bench-foundation-"))

@@ -51,7 +51,7 @@ def main() -> None:
 
     from imagesearch.datasets import load_pascal_sentences
     from imagesearch.engine import SearchEngine, build_index, label_targets, train_joint_index
-    from imagesearch.evaluate import evaluate_engine
+    from imagesearch.experiments import evaluate_engine
 
     dataset = load_pascal_sentences(source=args.source)
     folder = Path(tempfile.mkdtemp(prefix="bench-language-"))

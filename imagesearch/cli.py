@@ -10,18 +10,21 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable
 
-DEFAULT_K = 10
+from .engine import DEFAULT_K, DEFAULT_TAGS
+from .index import DEFAULT_TREES
+from .joint import DEFAULT_EPOCHS
+from .models import DEFAULT_MODEL, MODEL_NAMES
+from .report import print_evaluation, print_results
+from .storage import ImageSearchError
+
+#: --vectors defaults to None, which the library reads as its default set: that name lives in
+#: imagesearch.words, and importing it (gensim) would slow down every command's start.
+VECTORS_HELP = ("word vectors (default: imagesearch.words.DEFAULT_VECTORS, which works offline); "
+                "glove-6b-300d is the talk's, downloaded once")
 
 
 def _print_json(obj: Any) -> None:
     print(json.dumps(obj, ensure_ascii=False), flush=True)
-
-
-def _print_table(title: str, results, *, extra: str = "") -> None:
-    print(f"\n{title}{extra}")
-    print(f"  {'rank':>4}  {'score':>6}  {'label':<14} path")
-    for r in results:
-        print(f"  {r.rank:>4}  {r.score:>6.3f}  {r.label:<14} {r.path}")
 
 
 def _read_queries(args) -> list[tuple[str, str]]:
@@ -88,7 +91,7 @@ def cmd_search(args) -> int:
         if args.json:
             _print_json({**record, "results": [r.to_dict() for r in results]})
         else:
-            _print_table(label, results)
+            print_results(f"\n{label}", results)
     return 0
 
 
@@ -120,9 +123,9 @@ def cmd_tag(args) -> int:
 
 
 def cmd_words(args) -> int:
-    from .words import load_word_vectors, query_vector, similar_words
+    from .words import DEFAULT_VECTORS, load_word_vectors, query_vector, similar_words
 
-    kv = load_word_vectors(args.vectors)
+    kv = load_word_vectors(args.vectors or DEFAULT_VECTORS)
     query = query_vector(kv, " ".join(args.word))
     found = similar_words(kv, query, args.k)
     text = " ".join(args.word)
@@ -138,7 +141,7 @@ def cmd_words(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from .engine import SearchEngine
-    from .evaluate import evaluate_engine
+    from .experiments import evaluate_engine
 
     words = None
     if args.words:
@@ -150,17 +153,7 @@ def cmd_evaluate(args) -> int:
     if args.json:
         _print_json(report)
         return 0
-    print(f"on the {report['test_images']} test images (never used in training):")
-    for key in ("image_to_image_p10", "class_words_p10", "heldout_classes_p10",
-                "heldout_classes_p10_all_test", "caption_words_p10",
-                "caption_words_chance", "tags_class_top5", "tags_caption_top5"):
-        value = report[key]
-        print(f"  {key:<28} {'n/a' if value is None else f'{value:.3f}'}")
-    print(f"  held-out classes: {', '.join(report['heldout_classes'])}")
-    print(f"  caption words ({report['words_source']}):")
-    for w in report["words"]:
-        p10 = "unknown" if w.get("unknown") else ("n/a" if w["p10"] is None else f"{w['p10']:.2f}")
-        print(f"    {w['word']:<14} P@10 {p10:<7} relevant test images {w['relevant']:>3}  chance {w['chance']:.3f}")
+    print_evaluation(report)
     return 0
 
 
@@ -172,8 +165,6 @@ def cmd_demo(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .models import DEFAULT_MODEL, MODEL_NAMES
-
     parser = argparse.ArgumentParser(prog="python -m imagesearch", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -188,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dataset", help="pascal-sentences, embedded, or a folder of class subfolders")
     p.add_argument("--out", required=True, help="index folder to write")
     p.add_argument("--model", default=DEFAULT_MODEL, choices=MODEL_NAMES)
-    p.add_argument("--trees", type=int, default=50, help="Annoy trees (more: better recall, bigger index)")
+    p.add_argument("--trees", type=int, default=DEFAULT_TREES, help="Annoy trees (more: better recall, bigger index)")
     p.add_argument("--from", dest="source", help="for pascal-sentences: where to fetch it from")
     p.add_argument("--skip-bad", action="store_true", help="leave unreadable images out (listed on stderr)")
     p.add_argument("--force", action="store_true", help="replace an index of something else in --out")
@@ -206,8 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train the joint image -> word model and index images in word space")
     p.add_argument("index", help="index folder made by `index`")
-    p.add_argument("--vectors", default=None, help="word vectors: glove-6b-50d (default, offline) or glove-6b-300d")
-    p.add_argument("--epochs", type=int, default=50)
+    p.add_argument("--vectors", default=None, help=VECTORS_HELP)
+    p.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS, help="at most this many (early stopping)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--verbose", action="store_true", help="print Keras' per-epoch progress")
     p.set_defaults(func=cmd_train)
@@ -216,13 +207,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("index", help="index folder with a trained joint model")
     p.add_argument("--image", action="append", help="image (in the index or any file); repeatable")
     p.add_argument("--queries", help="file with one image path per line")
-    p.add_argument("-k", type=int, default=5, help="number of tags")
+    p.add_argument("-k", type=int, default=DEFAULT_TAGS, help="number of tags")
     p.add_argument("--json", action="store_true", help="print JSON Lines, one object per image")
     p.set_defaults(func=cmd_tag)
 
     p = sub.add_parser("words", help="words similar to a word (or to the mean of several)")
     p.add_argument("word", nargs="+")
-    p.add_argument("--vectors", default="glove-6b-50d", help="glove-6b-50d (default) or glove-6b-300d")
+    p.add_argument("--vectors", default=None, help=VECTORS_HELP)
     p.add_argument("-k", type=int, default=DEFAULT_K)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_words)
@@ -230,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="precision figures on the index's test split")
     p.add_argument("index", help="index folder with a trained joint model")
     p.add_argument("--words", help="file of non-label words to score, one per line")
-    p.add_argument("--epochs", type=int, default=50, help="for the held-out-classes model")
+    p.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS, help="for the held-out-classes model")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_evaluate)
 
@@ -242,8 +233,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Iterable[str] | None = None) -> int:
-    from .storage import ImageSearchError
-
     parser = build_parser()
     args = parser.parse_args(None if argv is None else list(argv))
     if getattr(args, "k", 1) is not None and getattr(args, "k", 1) < 1:

@@ -8,6 +8,7 @@ from .datasets import load_embedded
 from .engine import JOINT, SearchEngine, build_index, train_joint_index
 from .models import DEFAULT_MODEL
 from .plots import result_grid, save_figure
+from .report import print_results
 
 DEMO_K = 5
 DEMO_TEXTS = ("cat", "ocean", "cat sofa")  # a label, a word that is no label, several words
@@ -21,6 +22,11 @@ def demo_queries(engine: SearchEngine, per_class: int = 1, classes: int = 4) -> 
             seen.add(item["label"])
             rows.append(row)
     return rows
+
+
+def result_keys(engine: SearchEngine, results) -> list[str]:
+    """Each result's item key (class/file): short, and the same on every machine."""
+    return [engine.images.items[r.item]["key"] for r in results]
 
 
 def run_demo(out: Path, model: str = DEFAULT_MODEL) -> Path:
@@ -42,10 +48,8 @@ def run_demo(out: Path, model: str = DEFAULT_MODEL) -> Path:
         item = engine.images.items[row]
         results = engine.similar_images(row, DEMO_K)
         hits = sum(r.label == item["label"] for r in results)
-        print(f"\nQuery: {item['key']} ({item['label']}) -> {hits}/{len(results)} results of the same class")
-        print(f"  {'rank':>4}  {'score':>6}  {'label':<14} image")
-        for r in results:
-            print(f"  {r.rank:>4}  {r.score:>6.3f}  {r.label:<14} {engine.images.items[r.item]['key']}")
+        title = f"\nQuery: {item['key']} ({item['label']}) -> {hits}/{len(results)} results of the same class"
+        print_results(title, results, names=result_keys(engine, results), column="image")
         queries.append((item["path"], item["label"]))
         rows_of_results.append(results)
         tags = engine.tags(row, DEMO_K)
@@ -53,10 +57,8 @@ def run_demo(out: Path, model: str = DEFAULT_MODEL) -> Path:
 
     for text in DEMO_TEXTS:
         answer = engine.text_search(text, DEMO_K)
-        print(f"\nText query: {text!r}")
-        print(f"  {'rank':>4}  {'score':>6}  {'label':<14} image")
-        for r in answer.results:
-            print(f"  {r.rank:>4}  {r.score:>6.3f}  {r.label:<14} {engine.images.items[r.item]['key']}")
+        print_results(f"\nText query: {text!r}", answer.results,
+                      names=result_keys(engine, answer.results), column="image")
         queries.append((None, text))
         rows_of_results.append(answer.results)
     sheet = save_figure(result_grid(queries, rows_of_results), out / "contact_sheet.png")

@@ -19,6 +19,7 @@ from .datasets import Dataset
 from .features import DEFAULT_RESAMPLE, embed_images, extract_features
 from .focus import ClassWeights, fit_class_weights, focused_search
 from .index import DEFAULT_TREES, EmbeddingIndex, IndexLoadError, Result
+from .joint import DEFAULT_EPOCHS
 from .models import DEFAULT_MODEL, LazyImageModel
 from .splits import Split, stratified_split
 from .storage import ImageSearchError, atomic_path
@@ -29,6 +30,8 @@ JOINT_MODEL_DIR = "joint"  # the trained head: joint/joint.keras + joint/joint.j
 CLASS_WEIGHTS_FILE = "class_weights.npz"
 SPLIT_SEED = 0
 TAG_VOCABULARY_SIZE = 20_000
+DEFAULT_K = 10             # results of a search, words of a similar-words query
+DEFAULT_TAGS = 5           # tags of an image
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ def label_targets(kv, labels: list[str]) -> np.ndarray:
     return np.stack([by_label[label] for label in labels]).astype(np.float32)
 
 
-def train_joint_index(folder: str | os.PathLike, *, vectors: str | None = None, epochs: int = 50,
+def train_joint_index(folder: str | os.PathLike, *, vectors: str | None = None, epochs: int = DEFAULT_EPOCHS,
                       seed: int = 0, verbose: int = 0):
     """Train the joint model on an index folder's cached features and index every image in
     word space. Needs no CNN: the features are the ones stored in the image index."""
@@ -194,7 +197,7 @@ class SearchEngine:
                               resample=self.images.metadata.get("resample", DEFAULT_RESAMPLE))[0]
         return vector, None
 
-    def similar_images(self, query: int | str | os.PathLike, k: int = 10, *,
+    def similar_images(self, query: int | str | os.PathLike, k: int = DEFAULT_K, *,
                        focus: str | None = None, exact: bool = False) -> list[Result]:
         """Images like the query (an item number or an image file), optionally focused on a class."""
         vector, row = self.image_vector(query)
@@ -240,7 +243,7 @@ class SearchEngine:
         matrix = np.asarray(kv.vectors[[kv.key_to_index[w] for w in words]], dtype=np.float32)
         return words, matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
 
-    def text_search(self, text: str, k: int = 10, *, rows: np.ndarray | None = None) -> TextAnswer:
+    def text_search(self, text: str, k: int = DEFAULT_K, *, rows: np.ndarray | None = None) -> TextAnswer:
         """Images for any words: labels, words that are no label, several words (their mean).
 
         `rows` restricts the search to some items (e.g. a test split), exactly.
@@ -263,14 +266,14 @@ class SearchEngine:
             return self.joint_index.vectors[row]
         return self.joint_model.embed(vector[None, :])[0]
 
-    def tags(self, query: int | str | os.PathLike, k: int = 5) -> list[Tag]:
+    def tags(self, query: int | str | os.PathLike, k: int = DEFAULT_TAGS) -> list[Tag]:
         """The words nearest to an image in the joint space (no stop words)."""
         words, matrix = self.tag_words
         scores = matrix @ self.joint_vector(query)
         top = np.argsort(-scores, kind="stable")[:k]
         return [Tag(rank, words[i], float(scores[i])) for rank, i in enumerate(top, start=1)]
 
-    def similar_words(self, word: str, k: int = 10) -> list[tuple[str, float]]:
+    def similar_words(self, word: str, k: int = DEFAULT_K) -> list[tuple[str, float]]:
         from .words import similar_words
 
         return similar_words(self.word_vectors, word, k)

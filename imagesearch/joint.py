@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # keras/tensorflow take seconds to import; only pay for them 
     import keras
 
 __all__ = [
+    "DEFAULT_EPOCHS",
     "DEFAULT_LR",
     "JointModel",
     "JointModelError",
@@ -47,6 +48,8 @@ RETRAIN_HINT = "python -m imagesearch train DIR"
 #: Adam's own default. The head is small and the loss is bounded (cosine), so the default rate
 #: converges in a few dozen epochs without tuning; BatchNorm keeps it stable.
 DEFAULT_LR = 1e-3
+#: At most this many epochs; early stopping usually ends training sooner.
+DEFAULT_EPOCHS = 50
 #: A validation-loss improvement smaller than this does not reset early stopping's patience;
 #: the cosine loss lives in [-1, 1], so 1e-4 is noise.
 EARLY_STOPPING_MIN_DELTA = 1e-4
@@ -228,7 +231,7 @@ def train_joint_model(
     targets: np.ndarray,
     split: Split,
     *,
-    epochs: int = 50,
+    epochs: int = DEFAULT_EPOCHS,
     batch_size: int = 32,
     seed: int = 0,
     patience: int = 10,

@@ -256,7 +256,7 @@ def vector_plot(vector: np.ndarray, *, title: str, ylabel: str = "activation"):
 
 def tradeoff_plot(rows: Sequence[dict], *, k: int = 10, title: str = "Annoy: trees vs recall and speed"):
     """Number of Annoy trees (log x) against recall@k (left axis) and the time of one query
-    (right axis), with exact search's time as a dashed line: what `evaluate.trees_tradeoff` measured."""
+    (right axis), with exact search's time as a dashed line: what `experiments.trees_tradeoff` measured."""
     import matplotlib.pyplot as plt
 
     trees = [row["trees"] for row in rows]

@@ -7,8 +7,8 @@ from PIL import Image
 
 from imagesearch.datasets import Dataset, Item, load_embedded
 from imagesearch.engine import SearchEngine
-from imagesearch.evaluate import (TwoObjectQuery, focus_gain, pick_two_object_examples,
-                                  two_object_queries)
+from imagesearch.experiments import (TwoObjectQuery, focus_gain, pick_two_object_examples,
+                                     two_object_queries)
 from imagesearch.focus import ClassWeights
 from imagesearch.images import side_by_side
 from imagesearch.index import Result

@@ -9,9 +9,10 @@ import pytest
 from imagesearch.cli import main
 from imagesearch.engine import SearchEngine
 from imagesearch.datasets import caption_word_sets, fold_plural
-from imagesearch.evaluate import default_caption_words, heldout_classes, relevant_to_word
+from imagesearch.experiments import default_caption_words, heldout_classes
 from imagesearch.index import IndexLoadError
 from imagesearch.joint import JointModelMismatchError, load_joint_model
+from imagesearch.metrics import relevant_to_word
 from imagesearch.words import UnknownWordError
 
 

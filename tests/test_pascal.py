@@ -5,7 +5,8 @@ import pytest
 
 from imagesearch.cli import main
 from imagesearch.engine import SearchEngine
-from imagesearch.evaluate import annoy_recall, leave_one_out_precision
+from imagesearch.experiments import annoy_recall
+from imagesearch.metrics import leave_one_out_precision
 
 pytestmark = pytest.mark.pascal
 
@@ -47,7 +48,7 @@ def pascal_joint(pascal_index, pascal_home):
 def test_language_figures_on_the_test_split(pascal_joint, pascal_home, monkeypatch):
     """Reference ranges of the talk's method on these assets (issue 3): class words 0.56-0.63,
     held-out 0.38-0.50, caption words 0.08-0.10 (chance ~0.03), tags 0.58-0.64 and 0.70-0.77."""
-    from imagesearch.evaluate import evaluate_engine
+    from imagesearch.experiments import evaluate_engine
 
     monkeypatch.setenv("IMAGESEARCH_HOME", str(pascal_home))
     engine = SearchEngine(pascal_joint)

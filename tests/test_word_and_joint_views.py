@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from imagesearch import plots
-from imagesearch.evaluate import EVALUATION_METRICS, evaluation_table, split_examples
+from imagesearch.experiments import split_examples
+from imagesearch.report import EVALUATION_METRICS, evaluation_table
 from imagesearch.splits import Split
 from imagesearch.words import UnknownWordError, label_vector, similar_words, word_neighbourhoods
 

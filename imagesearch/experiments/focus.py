@@ -1,0 +1,126 @@
+"""The focus protocol: photos of two objects, and how far re-weighting moves a search toward one.
+
+Queries come from captions that name a second class, or, where a data set has none, from
+side-by-side collages of two test images (written as files), as the talk's cat-and-bottle photo.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..datasets import other_class_mentions
+from ..focus import UnknownClassError
+from ..images import side_by_side
+
+
+@dataclass(frozen=True)
+class TwoObjectQuery:
+    """A query image that shows two classes, to focus a search on either one.
+
+    `query` is what `SearchEngine.similar_images` takes: the row of an indexed photo, or the
+    path of a collage (not indexed; the CNN embeds it). `key` names it in printed output (item
+    keys, never absolute paths); `path` is the image to show; `objects` is (the photo's label or
+    the collage's left class, the other class); `source` is "captions" or "collage"; `test`
+    says that the image (both halves of a collage) is in the index's test split, so the focus
+    classifier fitted on the training split never saw it: the honest subset to measure on.
+    """
+
+    query: int | str
+    key: str
+    path: str
+    objects: tuple[str, str]
+    source: str
+    test: bool
+
+
+def _focusable(engine, label: str) -> bool:
+    try:
+        engine.class_weights.vector(label)
+    except UnknownClassError:
+        return False
+    return True
+
+
+def two_object_queries(engine, dataset, *, min_captions: int = 2,
+                       collage_dir=None) -> list[TwoObjectQuery]:
+    """Photos that show two classes, to test focus on: one query per (photo, other class).
+
+    Found from captions with `datasets.other_class_mentions` (a class counts when `min_captions`
+    captions name it), keeping only pairs whose two classes the engine can focus on (the talk's
+    ImageNet head has no "person"). When the data set has none (the embedded clip-art shows one
+    object per image) and `collage_dir` is given, side-by-side collages stand in, as the talk's
+    cat-and-bottle photo: classes paired in sorted order (1st with 2nd, 3rd with 4th, ...), the
+    i-th test-split image of one beside the i-th of the other, so the focus classifier has never
+    seen either half. Items are in data set order: the same list on every run.
+    """
+    items = engine.images.items
+    row_of = {item["key"]: row for row, item in enumerate(items)}
+    test = sorted(int(r) for r in engine.split.test)
+    in_test = set(test)
+    found = []
+    for number, others in other_class_mentions(dataset, min_captions=min_captions):
+        item = dataset[number]
+        row = row_of.get(item.key)
+        if row is None or not _focusable(engine, item.label):
+            continue  # an image the index skipped (unreadable), or a class focus cannot name
+        found += [TwoObjectQuery(row, item.key, items[row]["path"], (item.label, other), "captions",
+                                 row in in_test) for other in others if _focusable(engine, other)]
+    if found or collage_dir is None:
+        return found
+    classes = sorted({items[r]["label"] for r in test if _focusable(engine, items[r]["label"])})
+    for left, right in zip(classes[0::2], classes[1::2]):
+        pairs = zip([r for r in test if items[r]["label"] == left],
+                    [r for r in test if items[r]["label"] == right])
+        for i, (a, b) in enumerate(pairs):
+            name = f"{left}+{right}-{i}.png".replace(" ", "_")
+            path = side_by_side([items[a]["path"], items[b]["path"]], Path(collage_dir) / name)
+            found.append(TwoObjectQuery(str(path), f"{items[a]['key']} + {items[b]['key']}",
+                                        str(path), (left, right), "collage", True))
+    return found
+
+
+def focus_gain(engine, pairs: Sequence[tuple], k: int = 10) -> dict:
+    """How far focus moves a search toward a class: the share of the top-k results of that class
+    without focus ("before") and with it ("after"), per (query, class) pair and on average.
+
+    A query is anything `similar_images` takes (an item row, an image path); both searches are
+    exact, so the difference is the re-weighting alone, not Annoy's approximation. Returns
+    {"k", "count", "before", "after", "gain", "queries": [{"query", "focus", "before", "after",
+    "gain"}]}, the query named by its item key (or file name), never by an absolute path.
+    """
+    records = []
+    for query, label in pairs:
+        plain = engine.similar_images(query, k, exact=True)
+        focused = engine.similar_images(query, k, focus=label)
+        before = float(np.mean([r.label == label for r in plain]))
+        after = float(np.mean([r.label == label for r in focused]))
+        name = (engine.images.items[int(query)]["key"] if isinstance(query, (int, np.integer))
+                else Path(os.fspath(query)).name)
+        records.append({"query": name, "focus": label, "before": before, "after": after,
+                        "gain": after - before})
+    mean = lambda key: float(np.mean([r[key] for r in records])) if records else float("nan")  # noqa: E731
+    return {"k": int(k), "count": len(records), "before": mean("before"), "after": mean("after"),
+            "gain": mean("gain"), "queries": records}
+
+
+def pick_two_object_examples(queries: Sequence[TwoObjectQuery], prefer: Sequence[tuple[str, str]] = (),
+                             count: int = 2) -> list[TwoObjectQuery]:
+    """`count` queries to show: for each preferred pair of classes (either order) the first
+    query of that pair, then the first others, so that a notebook shows the talk's examples
+    (a cat and a bottle, a person on a horse) where the data set has them, and something
+    sensible where it does not. Chosen by classes and order only, never by how well focus works."""
+    chosen: list[TwoObjectQuery] = []
+    for pair in prefer:
+        match = next((q for q in queries if set(q.objects) == set(pair) and q not in chosen), None)
+        if match is not None and len(chosen) < count:
+            chosen.append(match)
+    for q in queries:
+        if len(chosen) >= count:
+            break
+        if q not in chosen and all(set(q.objects) != set(c.objects) for c in chosen):
+            chosen.append(q)
+    return chosen

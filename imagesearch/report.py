@@ -1,0 +1,77 @@
+"""Report tables: what the CLI, the demo and the notebooks print, formatted one way.
+
+- `print_results`: ranked results (rank, score, label, path or key), the one table the CLI's
+  `search` and the demo both print;
+- `print_evaluation`: `evaluate_engine`'s report as text, for the CLI's `evaluate`;
+- `evaluation_table`: the same headline numbers as a pandas table, for notebooks.
+
+pandas is imported inside `evaluation_table` on purpose: the CLI prints tables without it, and
+a search from the command line must start fast.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from .index import Result
+
+#: What each number of `evaluate_engine` measures, in the order a reader should see them.
+EVALUATION_METRICS = {
+    "image_to_image_p10": "image -> image: test images query all others (CNN features); "
+                          "share of the top 10 of the same class",
+    "class_words_p10": "class name -> images: each class name queries the test images in the joint space",
+    "heldout_classes_p10": "zero-shot: a model trained without the held-out classes finds their test images by name",
+    "heldout_classes_p10_all_test": "zero-shot, ranking all test images (not only the unseen classes')",
+    "caption_words_p10": "frequent caption words that are no label -> the images that 2+ of their captions name so",
+    "tags_class_top5": "share of test images whose 5 tags hold a word of their label",
+    "tags_caption_top5": "share of test images whose 5 tags hold a word of one of their captions",
+}
+
+
+def evaluation_table(result: dict, digits: int = 3):
+    """`evaluate_engine`'s headline numbers as a pandas table: value, what chance would score
+    (a random ranking; none for tags), and what it measures. Rounded, so that it prints the
+    same on every run."""
+    import pandas as pd
+
+    classes = len(result["per_class_p10"])
+    heldout = len(result["heldout_classes"])
+    chance = {"image_to_image_p10": 1 / classes if classes else None,
+              "class_words_p10": 1 / classes if classes else None,
+              "heldout_classes_p10": 1 / heldout if heldout else None,
+              "heldout_classes_p10_all_test": 1 / classes if classes else None,
+              "caption_words_p10": result.get("caption_words_chance")}
+    rows = [{"metric": name, "value": result.get(name), "chance": chance.get(name), "measures": text}
+            for name, text in EVALUATION_METRICS.items()]
+    table = pd.DataFrame(rows).set_index("metric")
+    table[["value", "chance"]] = table[["value", "chance"]].astype(float).round(digits)
+    return table
+
+
+def print_results(title: str, results: Sequence[Result], *, names: Sequence[str] | None = None,
+                  column: str = "path") -> None:
+    """Ranked results as an aligned table under `title` (printed as given): rank, score, label
+    and, in a column headed `column`, each result's entry of `names` (default: its path)."""
+    print(title)
+    print(f"  {'rank':>4}  {'score':>6}  {'label':<14} {column}")
+    for r, name in zip(results, [r.path for r in results] if names is None else names):
+        print(f"  {r.rank:>4}  {r.score:>6.3f}  {r.label:<14} {name}")
+
+
+#: `evaluate_engine`'s numbers that `print_evaluation` lists, in this order.
+PRINTED_METRICS = ("image_to_image_p10", "class_words_p10", "heldout_classes_p10",
+                   "heldout_classes_p10_all_test", "caption_words_p10",
+                   "caption_words_chance", "tags_class_top5", "tags_caption_top5")
+
+
+def print_evaluation(report: dict) -> None:
+    """`evaluate_engine`'s report as text: the headline numbers, the held-out classes, and
+    each caption word's precision beside its chance level."""
+    print(f"on the {report['test_images']} test images (never used in training):")
+    for key in PRINTED_METRICS:
+        value = report[key]
+        print(f"  {key:<28} {'n/a' if value is None else f'{value:.3f}'}")
+    print(f"  held-out classes: {', '.join(report['heldout_classes'])}")
+    print(f"  caption words ({report['words_source']}):")
+    for w in report["words"]:
+        p10 = "unknown" if w.get("unknown") else ("n/a" if w["p10"] is None else f"{w['p10']:.2f}")
+        print(f"    {w['word']:<14} P@10 {p10:<7} relevant test images {w['relevant']:>3}  chance {w['chance']:.3f}")
