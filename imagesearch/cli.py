@@ -120,7 +120,9 @@ def cmd_tag(args) -> int:
 
 
 def cmd_words(args) -> int:
-    from .words import load_word_vectors, query_vector, similar_words
+    from .glove import load_word_vectors
+    from .text import query_vector
+    from .words import similar_words
 
     kv = load_word_vectors(args.vectors)
     query = query_vector(kv, " ".join(args.word))

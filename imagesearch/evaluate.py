@@ -9,9 +9,10 @@ from typing import Sequence
 
 import numpy as np
 
-from .datasets import caption_tokens, caption_word_sets, fold_plural
+from .datasets import caption_word_sets
 from .features import l2_normalize
 from .index import EmbeddingIndex
+from .text import caption_tokens, fold_plural
 
 
 def precision_at_k(retrieved: Sequence[Sequence[bool]]) -> float:
@@ -112,7 +113,7 @@ def evaluate_engine(engine, *, words: Sequence[str] | None = None, heldout: int 
     from .engine import label_targets
     from .joint import train_joint_model
     from .splits import Split
-    from .words import UnknownWordError, query_vector
+    from .text import UnknownWordError, query_vector
 
     items = engine.images.items
     labels = np.array([item["label"] for item in items])

@@ -25,7 +25,7 @@ import ipywidgets as widgets
 from .images import ImageLoadError
 from .index import Result
 from .storage import ImageSearchError
-from .words import UnknownWordError, quoted
+from .text import UnknownWordError, quoted
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from imagesearch.datasets import caption_word_sets, fold_plural
 from imagesearch.evaluate import default_caption_words, heldout_classes, relevant_to_word
 from imagesearch.index import IndexLoadError
 from imagesearch.joint import JointModelMismatchError, load_joint_model
-from imagesearch.words import UnknownWordError
+from imagesearch.text import UnknownWordError
 
 
 @pytest.fixture

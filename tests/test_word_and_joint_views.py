@@ -6,7 +6,8 @@ import pytest
 from imagesearch import plots
 from imagesearch.evaluate import EVALUATION_METRICS, evaluation_table, split_examples
 from imagesearch.splits import Split
-from imagesearch.words import UnknownWordError, label_vector, similar_words, word_neighbourhoods
+from imagesearch.text import UnknownWordError, label_vector
+from imagesearch.words import similar_words, word_neighbourhoods
 
 
 def test_word_neighbourhoods_lists_seeds_then_their_neighbours(glove50d):
