@@ -242,12 +242,9 @@ class SearchEngine:
     @cached_property
     def tag_words(self) -> tuple[list[str], np.ndarray]:
         """The tag vocabulary (frequent words, no stop words) and its unit vectors."""
-        from .text import tag_vocabulary
+        from .text import tag_matrix
 
-        kv = self.word_table
-        words = tag_vocabulary(kv, TAG_VOCABULARY_SIZE)
-        matrix = np.asarray(kv.vectors[[kv.key_to_index[w] for w in words]], dtype=np.float32)
-        return words, matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+        return tag_matrix(self.word_table, TAG_VOCABULARY_SIZE)
 
     def text_search(self, text: str, k: int = 10) -> TextAnswer:
         """Images for any words: labels, words that are no label, several words (the mean of

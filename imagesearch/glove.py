@@ -21,7 +21,8 @@ import shutil
 import tempfile
 import time
 import zipfile
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -60,26 +61,78 @@ class WordVectorsError(ImageSearchError):
     """The word vectors could not be downloaded, verified or read."""
 
 
-@dataclass(frozen=True)
+class _Words(Sequence):
+    """The word list file as one bytes object, searched in place: building a 400k-entry list or
+    dict would cost more than the rest of a query's start-up together."""
+
+    def __init__(self, data: bytes):
+        self._data = b"\n" + data  # every word is b"\n" + word + b"\n"
+
+    @cached_property
+    def _starts(self) -> np.ndarray:
+        return np.flatnonzero(np.frombuffer(self._data, np.uint8) == 10)[:-1] + 1
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        start = int(self._starts[i])
+        return self._data[start:self._data.index(b"\n", start)].decode("utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        start = 1
+        while (end := self._data.find(b"\n", start)) >= 0:
+            yield self._data[start:end].decode("utf-8")
+            start = end + 1
+
+    def row(self, word: str) -> int:
+        """The row of `word`, or -1."""
+        try:
+            pos = self._data.find(b"\n" + word.encode("utf-8") + b"\n")
+        except UnicodeEncodeError:
+            return -1
+        return -1 if pos < 0 else self._data.count(b"\n", 0, pos + 1) - 1
+
+
+class _Rows(Mapping):
+    """word -> row over :class:`_Words`, like KeyedVectors.key_to_index."""
+
+    def __init__(self, words: _Words):
+        self._words = words
+
+    def __getitem__(self, word: str) -> int:
+        row = self._words.row(word) if isinstance(word, str) else -1
+        if row < 0:
+            raise KeyError(word)
+        return row
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._words)
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+
 class WordTable:
     """A converted vector set as plain arrays: all a text query or a tag needs, without gensim.
 
-    Has the attributes of gensim's KeyedVectors that the text functions use, so either works.
+    Has the attributes of gensim's KeyedVectors that the text functions use (`index_to_key`,
+    `key_to_index`, `vectors`, `vector_size`), so either works with them.
     """
 
-    index_to_key: list[str] = field(repr=False)
-    vectors: np.ndarray = field(repr=False)
-    key_to_index: dict[str, int] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self):
-        object.__setattr__(self, "key_to_index", dict(zip(self.index_to_key, range(len(self.index_to_key)))))
+    def __init__(self, words: bytes, vectors: np.ndarray):
+        self.index_to_key = _Words(words)
+        self.key_to_index = _Rows(self.index_to_key)
+        self.vectors = vectors
 
     @property
     def vector_size(self) -> int:
         return self.vectors.shape[1]
 
     def __len__(self) -> int:
-        return len(self.index_to_key)
+        return self.vectors.shape[0]
 
     def __contains__(self, word: str) -> bool:
         return word in self.key_to_index
@@ -136,10 +189,11 @@ def load_word_table(name: str = DEFAULT_VECTORS, **kwargs) -> WordTable:
         kv = load_word_vectors(name, **kwargs)
         if not (folder / _WORDS_FILE).is_file():
             _write_words(folder, kv.index_to_key)
-    words = (folder / _WORDS_FILE).read_bytes().decode("utf-8").split("\n")[:-1]
+    words = (folder / _WORDS_FILE).read_bytes()
     vectors = np.load(folder / _NPY_FILE, mmap_mode="r")
-    if vectors.shape[0] != len(words):
-        raise WordVectorsError(f"{folder} holds {vectors.shape[0]} vectors but {len(words)} words; "
+    count = words.count(b"\n")
+    if vectors.shape[0] != count:
+        raise WordVectorsError(f"{folder} holds {vectors.shape[0]} vectors but {count} words; "
                                "delete that folder and the vectors will be converted again.")
     return WordTable(words, vectors)
 

@@ -225,14 +225,22 @@ def tag_vocabulary(kv, size: int = 20_000) -> list[str]:
     Relies on GloVe's vocabulary being in frequency order. Stop words and single letters carry
     no meaning as tags; digits and punctuation tokens are not things in pictures.
     """
+    return tag_matrix(kv, size)[0]
+
+
+def tag_matrix(kv, size: int = 20_000) -> tuple[list[str], np.ndarray]:
+    """:func:`tag_vocabulary` and the words' unit vectors (float32), one row per word."""
     plain = re.compile(r"[a-z]{2,}")
-    out: list[str] = []
-    for word in kv.index_to_key:
+    words: list[str] = []
+    rows: list[int] = []
+    for row, word in enumerate(kv.index_to_key):
         if plain.fullmatch(word) and word not in STOP_WORDS:
-            out.append(word)
-            if len(out) == size:
+            words.append(word)
+            rows.append(row)
+            if len(words) == size:
                 break
-    return out
+    matrix = np.asarray(kv.vectors[rows], dtype=np.float32)
+    return words, matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
 
 
 def quoted(words: Iterable[str]) -> str:

@@ -341,7 +341,11 @@ def test_one_rule_for_plurals():
 def test_word_table_reads_the_cache_without_gensim(glove50d, words_home):
     table = load_word_table("glove-6b-50d")
     assert isinstance(table, WordTable) and isinstance(table.vectors, np.memmap)
-    assert table.index_to_key == glove50d.index_to_key and table.vector_size == 50 and len(table) == 400_000
+    assert list(table.index_to_key) == glove50d.index_to_key and table.vector_size == 50 and len(table) == 400_000
+    assert table.index_to_key[:3] == ["the", ",", "."] and table.index_to_key[-1] == glove50d.index_to_key[-1]
+    assert [table.key_to_index[w] for w in ("the", "cat", glove50d.index_to_key[-1])] == [
+        glove50d.key_to_index[w] for w in ("the", "cat", glove50d.index_to_key[-1])]
+    assert "qqzzxq" not in table and "cat" in table and "at" in table.key_to_index
     np.testing.assert_array_equal(table["cat"], glove50d["cat"])
     np.testing.assert_array_equal(query_vector(table, "a cat on the sofa").vector,
                                   query_vector(glove50d, "a cat on the sofa").vector)
@@ -361,5 +365,5 @@ def test_a_cache_entry_without_the_word_list_gets_one(tmp_path):
     assert words_file.read_text().split("\n")[:-1] == kv.index_to_key
     words_file.unlink()  # as written before the word list existed
     table = load_word_table("glove-6b-300d", source="http://127.0.0.1:9/unused", known_hash=sha, progress=False)
-    assert table.index_to_key == kv.index_to_key and words_file.is_file()
+    assert list(table.index_to_key) == kv.index_to_key and words_file.is_file()
     np.testing.assert_allclose(table.vectors, expected, atol=1e-6)
