@@ -128,8 +128,8 @@ def train_joint_index(folder: str | os.PathLike, *, vectors: str | None = None, 
                       seed: int = 0, verbose: int = 0):
     """Train the joint model on an index folder's cached features and index every image in
     word space. Needs no CNN: the features are the ones stored in the image index."""
-    from .joint import train_joint_model
     from .glove import DEFAULT_VECTORS, load_word_vectors
+    from .joint import train_joint_model
 
     folder = Path(folder)
     vectors = vectors or DEFAULT_VECTORS

@@ -8,8 +8,8 @@ The functions taking `kv` accept gensim KeyedVectors or a :class:`~imagesearch.g
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -38,7 +38,7 @@ throughout thru thus to together too top toward towards twelve twenty two un und
 upon us used using various very via was we well were what whatever when whence whenever where
 whereafter whereas whereby wherein whereupon wherever whether which while whither who whoever
 whole whom whose why will with within without would yet you your yours yourself yourselves
-""".split())
+""".split())  # noqa: SIM905 (337 words read better as text)
 
 # Words that name a class in captions beyond the label's own words: people write "a man" or
 # "two people", not "a person", and "plane", not "aeroplane".

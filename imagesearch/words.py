@@ -5,7 +5,7 @@ vectors with one query, a few milliseconds, so no approximate index is needed.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
