@@ -23,7 +23,7 @@ _API = {
     "load_image_model": "models",
     "extract_features": "features",
     "build_index": "engine", "train_joint_index": "engine", "SearchEngine": "engine",
-    "load_word_vectors": "words",
+    "load_word_vectors": "glove",
     "ImageSearchError": "storage",
 }
 __all__ = sorted(_API)

@@ -19,7 +19,7 @@ from .storage import ImageSearchError
 
 #: --vectors defaults to None, which the library reads as its default set: that name lives in
 #: imagesearch.words, and importing it (gensim) would slow down every command's start.
-VECTORS_HELP = ("word vectors (default: imagesearch.words.DEFAULT_VECTORS, which works offline); "
+VECTORS_HELP = ("word vectors (default: imagesearch.glove.DEFAULT_VECTORS, which works offline); "
                 "glove-6b-300d is the talk's, downloaded once")
 
 
@@ -123,7 +123,9 @@ def cmd_tag(args) -> int:
 
 
 def cmd_words(args) -> int:
-    from .words import DEFAULT_VECTORS, load_word_vectors, query_vector, similar_words
+    from .glove import DEFAULT_VECTORS, load_word_vectors
+    from .text import query_vector
+    from .words import similar_words
 
     kv = load_word_vectors(args.vectors or DEFAULT_VECTORS)
     query = query_vector(kv, " ".join(args.word))

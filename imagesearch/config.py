@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .models import DEFAULT_MODEL
 from .storage import cache_dir
-from .words import DEFAULT_VECTORS
+from .glove import DEFAULT_VECTORS
 
 DEFAULT_DATASET = "pascal-sentences"
 

@@ -24,6 +24,7 @@ from urllib.request import url2pathname
 from tqdm.auto import tqdm
 
 from .storage import ImageSearchError, atomic_path, cache_dir, data_dir, sha256_file
+from .text import STOP_WORDS, caption_tokens, class_words, word_forms
 
 PASCAL_URL = "http://vision.cs.uiuc.edu/pascal-sentences/"
 PASCAL_SOURCE_ENV = "IMAGESEARCH_PASCAL_SOURCE"
@@ -284,53 +285,16 @@ def load_dataset(name: str, **kwargs) -> Dataset:
                        "or the path of a folder with one subfolder of images per class.")
 
 
-# --- describing a data set: balance, examples, images that show several classes -------------
-
-# Words that name a class in captions beyond the label's own words: people write "a man" or
-# "two people", not "a person", and "plane", not "aeroplane". Used to find images whose captions
-# name another class, i.e. photos where "which class?" has more than one answer.
-CLASS_SYNONYMS = {
-    "aeroplane": ("airplane", "plane", "jet", "aircraft", "airliner"),
-    "bicycle": ("cyclist",),  # not "bike": people call motorbikes bikes too
-    "boat": ("ship", "sailboat", "canoe", "kayak", "yacht", "ferry"),
-    "car": ("suv", "sedan", "taxi"),
-    "cat": ("kitten", "kitty"),
-    "cow": ("cattle", "calf", "bull"),
-    "dining table": ("table",),
-    "dog": ("puppy",),
-    "horse": ("pony", "foal"),
-    "motorbike": ("motorcycle", "scooter", "moped"),
-    "person": ("people", "man", "men", "woman", "women", "boy", "girl", "child", "children",
-               "kid", "baby", "guy", "lady", "rider", "player"),
-    "potted plant": ("houseplant",),
-    "sheep": ("lamb",),
-    "sofa": ("couch",),
-    "train": ("locomotive",),
-    "tv monitor": ("television", "screen", "computer"),
-}
-
-
-# --- caption text: words, plurals ----------------------------------------------------------
-_TOKEN = re.compile(r"[a-z]+")
-
-
-def caption_tokens(caption: str) -> list[str]:
-    return _TOKEN.findall(caption.lower())
-
-
-def fold_plural(word: str, vocabulary: set[str]) -> str:
-    """`dogs` -> `dog` when `dog` is a word too; `grass`, `bus` and `sheep` stay as they are."""
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss") and word[:-1] in vocabulary:
-        return word[:-1]
-    return word
-
+# --- caption text: words with plurals folded (the rules live in text.py) -------------------
 
 def caption_word_sets(captions: Sequence[Sequence[str]]) -> tuple[list[list[set[str]]], set[str]]:
     """Per image, per caption: the set of folded words; and the vocabulary of all captions."""
     vocabulary = {t for caps in captions for c in caps for t in caption_tokens(c)}
-    sets = [[{fold_plural(t, vocabulary) for t in caption_tokens(c)} for c in caps] for caps in captions]
+    sets = [[word_forms(caption_tokens(c), vocabulary) for c in caps] for caps in captions]
     return sets, vocabulary
 
+
+# --- describing a data set: balance, examples, images that show several classes -------------
 
 def class_counts(dataset: Dataset) -> list[dict]:
     """Per class (sorted): images, captions and captions per image: the balance at a glance."""
@@ -353,19 +317,6 @@ def example_items(dataset: Dataset, classes: int = 4, per_class: int = 4) -> dic
             for label in chosen}
 
 
-def class_words(label: str) -> set[str]:
-    """The words that name a class in a caption: its label's words and CLASS_SYNONYMS."""
-    return set(label.lower().split()) | set(CLASS_SYNONYMS.get(label, ()))
-
-
-def _word_forms(tokens: list[str]) -> set[str]:
-    """Tokens with naive singulars added (`dogs` -> `dog`, `buses` -> `bus`) for matching."""
-    forms = set(tokens)
-    forms |= {t[:-1] for t in tokens if len(t) > 3 and t.endswith("s")}
-    forms |= {t[:-2] for t in tokens if len(t) > 4 and t.endswith("es")}
-    return forms
-
-
 def other_class_mentions(dataset: Dataset, min_captions: int = 2) -> list[tuple[int, list[str]]]:
     """Images whose captions name a class other than their label: (item number, other classes).
 
@@ -373,12 +324,13 @@ def other_class_mentions(dataset: Dataset, min_captions: int = 2) -> list[tuple[
     when an image has fewer), so that one writer's aside does not make a photo ambiguous.
     """
     words = {label: class_words(label) for label in dataset.classes}
+    names = set().union(*words.values())  # plurals fold onto class words: dogs, buses, puppies
     found = []
     for number, item in enumerate(dataset):
         if not item.captions:
             continue
         need = min(min_captions, len(item.captions))
-        forms = [_word_forms(caption_tokens(c)) for c in item.captions]
+        forms = [word_forms(caption_tokens(c), names) for c in item.captions]
         others = [label for label, names in words.items() if label != item.label
                   and sum(bool(f & names) for f in forms) >= need]
         if others:
@@ -389,14 +341,12 @@ def other_class_mentions(dataset: Dataset, min_captions: int = 2) -> list[tuple[
 def caption_word_counts(dataset: Dataset, top: int = 25, min_length: int = 3) -> list[tuple[str, int]]:
     """The `top` words used by the most captions (plurals folded, stop words removed):
     what people say about these photos. Ties are broken alphabetically."""
-    from gensim.parsing.preprocessing import STOPWORDS
-
     word_sets, _ = caption_word_sets([item.captions for item in dataset])
     counts: dict[str, int] = {}
     for caps in word_sets:
         for words in caps:
             for word in words:
-                if len(word) >= min_length and word not in STOPWORDS:
+                if len(word) >= min_length and word not in STOP_WORDS:
                     counts[word] = counts.get(word, 0) + 1
     return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))[:top]
 
@@ -428,7 +378,7 @@ def mention_examples(dataset: Dataset, mentions: list[tuple[int, list[str]]], co
         number = next(n for n, others in mentions
                       if dataset[n].label == pair["class"] and pair["also named"] in others)
         names = class_words(pair["also named"])
-        caption = next(c for c in dataset[number].captions if _word_forms(caption_tokens(c)) & names)
+        caption = next(c for c in dataset[number].captions if word_forms(caption_tokens(c), names) & names)
         examples.append({"item": number, "class": pair["class"], "also named": pair["also named"],
                          "caption": caption})
     return examples

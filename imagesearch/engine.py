@@ -120,7 +120,7 @@ def joint_settings(images: EmbeddingIndex, vectors: str, vector_dim: int) -> dic
 
 def label_targets(kv, labels: list[str]) -> np.ndarray:
     """Each item's training target: the (unit, mean-of-words) vector of its label."""
-    from .words import label_vector
+    from .text import label_vector
 
     by_label = {label: label_vector(kv, label) for label in sorted(set(labels))}
     return np.stack([by_label[label] for label in labels]).astype(np.float32)
@@ -130,8 +130,8 @@ def train_joint_index(folder: str | os.PathLike, *, vectors: str | None = None, 
                       seed: int = 0, verbose: int = 0):
     """Train the joint model on an index folder's cached features and index every image in
     word space. Needs no CNN: the features are the ones stored in the image index."""
+    from .glove import DEFAULT_VECTORS, load_word_vectors
     from .joint import train_joint_model
-    from .words import DEFAULT_VECTORS, load_word_vectors
 
     folder = Path(folder)
     vectors = vectors or DEFAULT_VECTORS
@@ -222,9 +222,17 @@ class SearchEngine:
 
     @cached_property
     def word_vectors(self):
-        from .words import load_word_vectors
+        """gensim KeyedVectors, for word search and training (importing gensim takes a second)."""
+        from .glove import load_word_vectors
 
         return load_word_vectors(self.vectors_name, progress=False)
+
+    @cached_property
+    def word_table(self):
+        """The same vectors as plain memory-mapped arrays: what text queries and tags read."""
+        from .glove import load_word_table
+
+        return load_word_table(self.vectors_name, progress=False)
 
     @cached_property
     def joint_model(self):
@@ -236,28 +244,17 @@ class SearchEngine:
     @cached_property
     def tag_words(self) -> tuple[list[str], np.ndarray]:
         """The tag vocabulary (frequent words, no stop words) and its unit vectors."""
-        from .words import tag_vocabulary
+        from .text import tag_matrix
 
-        words = tag_vocabulary(self.word_vectors, TAG_VOCABULARY_SIZE)
-        kv = self.word_vectors
-        matrix = np.asarray(kv.vectors[[kv.key_to_index[w] for w in words]], dtype=np.float32)
-        return words, matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+        return tag_matrix(self.word_table, TAG_VOCABULARY_SIZE)
 
-    def text_search(self, text: str, k: int = DEFAULT_K, *, rows: np.ndarray | None = None) -> TextAnswer:
-        """Images for any words: labels, words that are no label, several words (their mean).
+    def text_search(self, text: str, k: int = DEFAULT_K) -> TextAnswer:
+        """Images for any words: labels, words that are no label, several words (the mean of
+        their content words; stop words, case and punctuation do not count)."""
+        from .text import query_vector
 
-        `rows` restricts the search to some items (e.g. a test split), exactly.
-        """
-        from .words import query_vector
-
-        query = query_vector(self.word_vectors, text)
-        if rows is None:
-            results = self.joint_index.search(query.vector, k)
-        else:
-            rows = np.asarray(rows)
-            found, scores = exact_search_rows(self.joint_index.vectors, rows, query.vector, k)
-            results = self.joint_index.results_for(found, scores)
-        return TextAnswer(text, results, query.known, query.unknown)
+        query = query_vector(self.word_table, text)
+        return TextAnswer(text, self.joint_index.search(query.vector, k), query.known, query.unknown)
 
     def joint_vector(self, query: int | str | os.PathLike) -> np.ndarray:
         """An image in word space: looked up when indexed, else CNN + joint model."""
@@ -277,11 +274,3 @@ class SearchEngine:
         from .words import similar_words
 
         return similar_words(self.word_vectors, word, k)
-
-
-def exact_search_rows(vectors: np.ndarray, rows: np.ndarray, query: np.ndarray, k: int):
-    """Exact top-k among some rows only; returns row numbers of the full index."""
-    from .index import exact_search
-
-    found, scores = exact_search(vectors[rows], query, k)
-    return rows[found], scores

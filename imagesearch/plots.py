@@ -293,7 +293,7 @@ def joint_space_map(engine, words: Sequence[str] = (), *, title: str | None = No
     gather around its name, and a word that is no label lands near the images it will find.
     """
 
-    from .words import query_vector
+    from .text import query_vector
 
     images = engine.joint_index
     labels = [item["label"] for item in images.items]

@@ -20,7 +20,7 @@ from typing import Sequence
 from .images import ImageLoadError
 from .index import Result
 from .storage import ImageSearchError
-from .words import UnknownWordError, quoted
+from .text import UnknownWordError, quoted
 
 logger = logging.getLogger(__name__)
 

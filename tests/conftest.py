@@ -34,17 +34,17 @@ def isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("IMAGESEARCH_HOME", str(tmp_path_factory.mktemp("home")))
 
 
-# ---- imagesearch/words.py: the real offline GloVe 50d vectors (tests/test_words.py, and any test
+# ---- imagesearch/glove.py: the real offline GloVe 50d vectors (tests/test_words.py, and any test
 # ---- that needs real word vectors). Converted once per session into a shared IMAGESEARCH_HOME.
 @pytest.fixture(scope="session")
 def words_home(tmp_path_factory) -> Path:
-    """The IMAGESEARCH_HOME holding the session's converted GloVe 50d vectors and their Annoy index."""
+    """The IMAGESEARCH_HOME holding the session's converted GloVe 50d vectors."""
     return tmp_path_factory.mktemp("words-home")
 
 
 @pytest.fixture(scope="session")
 def _glove50d_session(words_home):
-    from imagesearch.words import load_word_vectors
+    from imagesearch.glove import load_word_vectors
 
     with using_home(words_home):
         return load_word_vectors("glove-6b-50d", progress=False)

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from imagesearch.cli import main
+from imagesearch.datasets import caption_word_sets
 from imagesearch.engine import SearchEngine
-from imagesearch.datasets import caption_word_sets, fold_plural
 from imagesearch.experiments import default_caption_words, heldout_classes
 from imagesearch.index import IndexLoadError
 from imagesearch.joint import JointModelMismatchError, load_joint_model
 from imagesearch.metrics import relevant_to_word
-from imagesearch.words import UnknownWordError
+from imagesearch.text import NoContentWordError, UnknownWordError, fold_plural
 
 
 @pytest.fixture
@@ -54,8 +54,8 @@ def test_tags_of_an_image(engine):
     row = next(i for i, item in enumerate(engine.images.items) if item["label"] == "telephone")
     tags = engine.tags(row, 5)
     assert [t.rank for t in tags] == [1, 2, 3, 4, 5]
-    from gensim.parsing.preprocessing import STOPWORDS
-    assert not {t.word for t in tags} & STOPWORDS
+    from imagesearch.text import STOP_WORDS
+    assert not {t.word for t in tags} & STOP_WORDS
     assert "telephone" in {t.word for t in engine.tags(row, 20)} or "phone" in {t.word for t in engine.tags(row, 20)}
 
 
@@ -93,12 +93,26 @@ def test_cli_tag_words_and_evaluate(engine, capsys):
     assert "qqzzxq" in capsys.readouterr().err
 
 
-def test_text_query_process_does_not_import_tensorflow(engine):
-    code = ("import sys; from imagesearch.cli import main; main(['search', %r, '--text', 'dog', '--json']);"
-            "print('TF' if 'tensorflow' in sys.modules else 'NO-TF')" % str(engine.folder))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+def test_text_query_and_tags_import_neither_gensim_nor_tensorflow(engine):
+    image = engine.images.items[0]["path"]
+    folder = str(engine.folder)
+    code = ("import sys; from imagesearch.cli import main;"
+            f"main(['search', {folder!r}, '--text', 'dog on a beach', '--json']);"
+            f"main(['tag', {folder!r}, '--image', {image!r}]);"
+            "print(sorted(m for m in ('gensim', 'tensorflow', 'keras') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "NO-TF"
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_stop_words_do_not_change_a_search_and_alone_are_an_error(engine, capsys):
+    with_stop_words = engine.text_search("A cat, on the sofa!", 10)
+    assert with_stop_words.known == ("cat", "sofa")
+    assert with_stop_words.results == engine.text_search("cat sofa", 10).results
+    with pytest.raises(NoContentWordError, match="'the a of' has no content word"):
+        engine.text_search("the a of", 5)
+    assert main(["search", str(engine.folder), "--text", "the a of"]) == 1
+    assert "'the a of' has no content word" in capsys.readouterr().err
 
 
 def test_caption_relevance_and_word_choice():

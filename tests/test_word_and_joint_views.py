@@ -7,7 +7,8 @@ from imagesearch import plots
 from imagesearch.experiments import split_examples
 from imagesearch.report import EVALUATION_METRICS, evaluation_table
 from imagesearch.splits import Split
-from imagesearch.words import UnknownWordError, label_vector, similar_words, word_neighbourhoods
+from imagesearch.text import UnknownWordError, label_vector
+from imagesearch.words import similar_words, word_neighbourhoods
 
 
 def test_word_neighbourhoods_lists_seeds_then_their_neighbours(glove50d):

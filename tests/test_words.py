@@ -1,31 +1,42 @@
-"""imagesearch.words: GloVe download and conversion (for real, from a local HTTP server), word
-search over the real offline 50d vectors, and text queries."""
+"""GloVe download and conversion (imagesearch.glove, for real, from a local HTTP server), word
+search over the real offline 50d vectors (imagesearch.words), and text queries (imagesearch.text)."""
 from __future__ import annotations
 
 import functools
 import hashlib
 import http.server
+import subprocess
+import sys
 import threading
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from gensim.models import KeyedVectors
 
-from imagesearch import words
-from imagesearch.storage import ImageSearchError
-from imagesearch.words import (
+from imagesearch.glove import (
+    WordTable,
+    WordVectorsError,
+    load_word_table,
+    load_word_vectors,
+)
+from imagesearch.storage import ImageSearchError, cache_dir
+from imagesearch.text import (
+    PICTURE_WORDS,
+    STOP_WORDS,
+    NoContentWordError,
     UnknownWordError,
     WordQuery,
-    WordVectorsError,
+    class_words,
+    fold_plural,
     label_vector,
-    load_word_vectors,
     query_vector,
-    similar_words,
-    similar_words_exact,
     tag_vocabulary,
     tokenize,
+    word_forms,
 )
+from imagesearch.words import WORD_SEARCH_VOCAB, similar_words
 
 # ------------------------------------------------------------------------------------------
 # A small GloVe 6B look-alike served over HTTP
@@ -78,7 +89,7 @@ def server(tmp_path, monkeypatch):
 
 
 def vectors_cache() -> Path:
-    return words.cache_dir("vectors")
+    return cache_dir("vectors")
 
 
 # ------------------------------------------------------------------------------------------
@@ -139,7 +150,7 @@ def test_malformed_line_names_file_and_line(tmp_path, bad_line):
     _, _, sha = write_fake_glove(tmp_path / "src", bad_line=bad_line)
     with pytest.raises(WordVectorsError) as info:
         load_word_vectors("glove-6b-300d", source=tmp_path / "src", known_hash=sha, progress=False)
-    assert f"glove.6B.300d.txt line {bad_line[0]}:" in str(info.value)
+    assert "glove.6B.300d.txt is damaged" in str(info.value) and "download again" in str(info.value)
     assert not list(vectors_cache().glob("*.kv")), "nothing cached from a damaged file"
 
 
@@ -151,18 +162,18 @@ def test_local_source_with_wrong_hash_is_refused(tmp_path):
 
 def test_interrupted_save_is_never_loaded(tmp_path, monkeypatch):
     _, expected, sha = write_fake_glove(tmp_path / "src", n_words=20)
-    real_save = words.KeyedVectors.save
+    real_save = KeyedVectors.save
 
     def save_then_die(self, fname, *args, **kwargs):
         real_save(self, fname, *args, **kwargs)  # the files are written, but not yet put in place
         raise KeyboardInterrupt("simulated Ctrl-C")
 
-    monkeypatch.setattr(words.KeyedVectors, "save", save_then_die)
+    monkeypatch.setattr(KeyedVectors, "save", save_then_die)
     with pytest.raises(KeyboardInterrupt):
         load_word_vectors("glove-6b-300d", source=tmp_path / "src", known_hash=sha, progress=False)
     assert list(vectors_cache().iterdir()) == []
 
-    monkeypatch.setattr(words.KeyedVectors, "save", real_save)
+    monkeypatch.setattr(KeyedVectors, "save", real_save)
     kv = load_word_vectors("glove-6b-300d", source=tmp_path / "src", known_hash=sha, progress=False)
     np.testing.assert_allclose(kv.vectors, expected, atol=1e-6)
 
@@ -196,6 +207,12 @@ def test_offline_vectors_are_cached_and_memory_mapped(glove50d, words_home):
     assert list(words_home.glob("vectors/glove-6b-50d-*.kv/COMPLETE.json"))
 
 
+def brute_force(kv, vector, k, exclude, cap=WORD_SEARCH_VOCAB):
+    rows = np.asarray(kv.vectors[:cap], dtype=np.float64)
+    scores = rows @ vector / np.linalg.norm(rows, axis=1)
+    return [kv.index_to_key[i] for i in np.argsort(-scores, kind="stable") if kv.index_to_key[i] not in exclude][:k]
+
+
 def test_king_is_near_royalty(glove50d):
     result = similar_words(glove50d, "king")
     names = [w for w, _ in result]
@@ -203,30 +220,17 @@ def test_king_is_near_royalty(glove50d):
     assert {"queen", "prince"} & set(names)
     scores = [s for _, s in result]
     assert scores == sorted(scores, reverse=True) and all(-1 <= s <= 1 for s in scores)
-    exact = dict(similar_words_exact(glove50d, "king", k=50))
-    for word, score in result:
-        assert score == pytest.approx(exact[word], abs=1e-5)
+    king = glove50d["king"] / np.linalg.norm(glove50d["king"])
+    assert names == brute_force(glove50d, king, 10, {"king"})
 
 
-def test_annoy_recall_against_exact_search(glove50d):
-    queries = tag_vocabulary(glove50d, 500)[::10]
-    assert len(queries) == 50
-    hits = 0
-    for word in queries:
-        approx = {w for w, _ in similar_words(glove50d, word, k=10)}
-        exact = {w for w, _ in similar_words_exact(glove50d, word, k=10)}
-        hits += len(approx & exact)
-    assert hits / 500 >= 0.9
-
-
-def test_annoy_index_is_cached_on_disk(glove50d, words_home):
-    similar_words(glove50d, "cat")
-    (path,) = words_home.glob("vectors/annoy/glove-6b-50d-*-top100000-trees30.ann")
-    built = path.stat().st_mtime_ns
-    words._ANNOY.clear()
-    similar_words(glove50d, "dog")
-    assert path.stat().st_mtime_ns == built, "loaded, not rebuilt"
-    assert not list(path.parent.glob("*.tmp"))
+def test_word_search_is_exact_over_the_frequent_words(glove50d, words_home):
+    for word in tag_vocabulary(glove50d, 500)[::50]:
+        q = query_vector(glove50d, word)
+        assert [w for w, _ in similar_words(glove50d, q, k=10)] == brute_force(glove50d, q.vector, 10, {word})
+    rare = next(w for w in glove50d.index_to_key[WORD_SEARCH_VOCAB:] if w.isalpha() and w.islower())
+    assert all(glove50d.key_to_index[w] < WORD_SEARCH_VOCAB for w, _ in similar_words(glove50d, rare, k=20))
+    assert not list(words_home.glob("vectors/annoy*")), "no second index on disk"
 
 
 def test_multi_word_search_excludes_all_query_words(glove50d):
@@ -282,11 +286,9 @@ def test_label_vector(glove50d):
 
 
 def test_tag_vocabulary_is_frequent_plain_words(glove50d):
-    from gensim.parsing.preprocessing import STOPWORDS
-
     tags = tag_vocabulary(glove50d, size=2000)
     assert len(tags) == 2000 == len(set(tags))
-    assert all(t.isascii() and t.isalpha() and len(t) > 1 and t not in STOPWORDS for t in tags)
+    assert all(t.isascii() and t.isalpha() and len(t) > 1 and t not in STOP_WORDS for t in tags)
     ranks = [glove50d.key_to_index[t] for t in tags]
     assert ranks == sorted(ranks), "most frequent first"
     assert {"car", "water", "house"} <= set(tags)
@@ -297,3 +299,75 @@ def test_tokenize_rules():
     assert tokenize("Black-and-white T-shirt; the dog's U.S. cat, cat", vocab) == [
         "black", "and", "white", "t-shirt", "the", "dog", "u.s.", "cat"]
     assert tokenize("-- , ... & x", vocab) == ["x"]
+
+
+# ------------------------------------------------------------------------------------------
+# Stop words and word forms: one rule for queries, tags, captions and the evaluation
+
+
+def test_stop_words_case_and_punctuation_are_dropped_from_queries(glove50d):
+    q = query_vector(glove50d, "A Horse on the beach!")
+    assert q.known == ("horse", "beach") and q.stop_words == ("a", "on", "the") and q.unknown == ()
+    np.testing.assert_array_equal(q.vector, query_vector(glove50d, "horse beach").vector)
+    assert query_vector(glove50d, "dog on a beach").known == ("dog", "beach")
+    assert query_vector(glove50d, "cat sofa").known == ("cat", "sofa")
+
+
+def test_a_query_of_stop_words_only_is_a_clear_error(glove50d):
+    with pytest.raises(NoContentWordError, match="^'the a of' has no content word") as info:
+        query_vector(glove50d, "the a of")
+    assert isinstance(info.value, ImageSearchError)
+    with pytest.raises(NoContentWordError, match="has no content word"):
+        query_vector(glove50d, "The, A... OF?")
+
+
+def test_stop_words_are_gensims_list_less_picture_words():
+    from gensim.parsing.preprocessing import STOPWORDS
+
+    assert STOP_WORDS == STOPWORDS - PICTURE_WORDS and PICTURE_WORDS < STOPWORDS
+
+
+def test_one_rule_for_plurals():
+    vocab = {"dog", "bus", "puppy", "grass", "glass", "sheep", "tie"}
+    assert [fold_plural(w, vocab) for w in ("dogs", "buses", "puppies", "ties", "glasses")] == [
+        "dog", "bus", "puppy", "tie", "glass"]
+    assert [fold_plural(w, vocab) for w in ("grass", "bus", "sheep", "cats", "its")] == [
+        "grass", "bus", "sheep", "cats", "its"], "no singular in the vocabulary: unchanged"
+    names = class_words("dog") | class_words("bus") | class_words("person")
+    assert {"puppy", "man", "men", "bus"} <= names
+    assert word_forms(["two", "puppies", "buses", "men"], names) & names == {"puppy", "bus", "men"}
+
+
+# ------------------------------------------------------------------------------------------
+# The word table: the converted vectors read without gensim
+
+
+def test_word_table_reads_the_cache_without_gensim(glove50d, words_home):
+    table = load_word_table("glove-6b-50d")
+    assert isinstance(table, WordTable) and isinstance(table.vectors, np.memmap)
+    assert list(table.index_to_key) == glove50d.index_to_key and table.vector_size == 50 and len(table) == 400_000
+    assert table.index_to_key[:3] == ["the", ",", "."] and table.index_to_key[-1] == glove50d.index_to_key[-1]
+    assert [table.key_to_index[w] for w in ("the", "cat", glove50d.index_to_key[-1])] == [
+        glove50d.key_to_index[w] for w in ("the", "cat", glove50d.index_to_key[-1])]
+    assert "qqzzxq" not in table and "cat" in table and "at" in table.key_to_index
+    np.testing.assert_array_equal(table["cat"], glove50d["cat"])
+    np.testing.assert_array_equal(query_vector(table, "a cat on the sofa").vector,
+                                  query_vector(glove50d, "a cat on the sofa").vector)
+    assert tag_vocabulary(table, 300) == tag_vocabulary(glove50d, 300)
+    code = ("import sys; from imagesearch.glove import load_word_table; from imagesearch.text import query_vector;"
+            "q = query_vector(load_word_table('glove-6b-50d'), 'dog on a beach'); print(q.known);"
+            "print(sorted(m for m in ('gensim', 'scipy', 'tensorflow', 'keras') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["('dog', 'beach')", "[]"]
+
+
+def test_a_cache_entry_without_the_word_list_gets_one(tmp_path):
+    _, expected, sha = write_fake_glove(tmp_path / "src", n_words=20)
+    kv = load_word_vectors("glove-6b-300d", source=tmp_path / "src", known_hash=sha, progress=False)
+    (words_file,) = vectors_cache().glob("*.kv/words.txt")
+    assert words_file.read_text().split("\n")[:-1] == kv.index_to_key
+    words_file.unlink()  # as written before the word list existed
+    table = load_word_table("glove-6b-300d", source="http://127.0.0.1:9/unused", known_hash=sha, progress=False)
+    assert list(table.index_to_key) == kv.index_to_key and words_file.is_file()
+    np.testing.assert_allclose(table.vectors, expected, atol=1e-6)

@@ -2,8 +2,6 @@
 
 `evaluate_engine` is the joint model's report card (the CLI's `evaluate`, bench/language.py,
 notebook 06); the zero-shot part retrains the joint model without a seeded draw of classes.
-gensim (its stop words, and the word vectors' module) is imported inside the functions on
-purpose: it is heavy, and importing this package must stay fast.
 """
 from __future__ import annotations
 
@@ -11,11 +9,12 @@ from typing import Sequence
 
 import numpy as np
 
-from ..datasets import caption_tokens, caption_word_sets, fold_plural
+from ..datasets import caption_word_sets
 from ..engine import label_targets
 from ..joint import DEFAULT_EPOCHS, train_joint_model
 from ..metrics import MIN_CAPTIONS, leave_one_out_precision, ranked_precision, relevant_to_word
 from ..splits import Split
+from ..text import STOP_WORDS, UnknownWordError, caption_tokens, fold_plural, query_vector, word_forms
 
 HELDOUT_CLASSES = 5
 CAPTION_WORDS = 30          # how many non-label caption words the default list holds
@@ -26,8 +25,6 @@ def default_caption_words(captions: Sequence[Sequence[str]], labels: Sequence[st
     """The `count` content words that are relevant to the most images, chosen by frequency alone
     (never by how well they score): no stop words, no word of any class label, 3+ letters,
     and known to the word vectors when `known` is given."""
-    from gensim.parsing.preprocessing import STOPWORDS
-
     word_sets, vocabulary = caption_word_sets(captions)
     label_words = {fold_plural(w, vocabulary) for label in labels for w in caption_tokens(label)}
     counts: dict[str, int] = {}
@@ -39,7 +36,7 @@ def default_caption_words(captions: Sequence[Sequence[str]], labels: Sequence[st
         for w, n in seen.items():
             if n >= MIN_CAPTIONS:
                 counts[w] = counts.get(w, 0) + 1
-    candidates = [w for w in counts if len(w) >= 3 and w not in STOPWORDS and w not in label_words
+    candidates = [w for w in counts if len(w) >= 3 and w not in STOP_WORDS and w not in label_words
                   and (known is None or w in known)]
     return sorted(candidates, key=lambda w: (-counts[w], w))[:count]
 
@@ -64,7 +61,6 @@ def evaluate_engine(engine, *, words: Sequence[str] | None = None, heldout: int 
     - tags_class_top5 / tags_caption_top5: share of test images whose top-5 tags hold a word of
       the label / a word of one of its captions.
     """
-    from ..words import UnknownWordError, query_vector
 
     items = engine.images.items
     labels = np.array([item["label"] for item in items])
@@ -115,8 +111,7 @@ def evaluate_engine(engine, *, words: Sequence[str] | None = None, heldout: int 
     tag_lists = [[t.word for t in engine.tags(int(row), 5)] for row in test]
     label_words = [set(caption_tokens(label)) for label in labels[test]]
     caption_words = [set().union(*caps) if caps else set() for caps in (word_sets[r] for r in test)]
-    class_hits = [any(fold_plural(t, lw | {t[:-1]}) in lw for t in tags)
-                  for tags, lw in zip(tag_lists, label_words)]
+    class_hits = [bool(word_forms(tags, lw) & lw) for tags, lw in zip(tag_lists, label_words)]
     caption_hits = [any(fold_plural(t, vocabulary) in cw for t in tags)
                     for tags, cw in zip(tag_lists, caption_words)]
 
