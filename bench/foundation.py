@@ -74,8 +74,8 @@ def main() -> None:
 
     engine = SearchEngine(work / "index1")
     index = engine.images
-    labels = [item["label"] for item in index.items]
-    items = index.items
+    labels = [item["label"] for item in index.records]
+    items = index.records
     with Timer() as t:
         rebuilt = EmbeddingIndex.build(index.vectors, items, model="vgg16-conv")
     build_s = t.seconds

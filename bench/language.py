@@ -64,7 +64,7 @@ def main() -> None:
 
     split = engine.split
     rows = split.train[: args.cnn_subset]
-    targets = label_targets(engine.word_vectors, [engine.images.items[i]["label"] for i in rows])
+    targets = label_targets(engine.word_vectors, [engine.images.records[i]["label"] for i in rows])
     subset_s = cnn_epoch_seconds(dataset, rows, targets)
     epoch_cnn_s = subset_s * len(split.train) / len(rows)
     epochs = len(model.history["loss"])

@@ -17,7 +17,7 @@ DEMO_TEXTS = ("cat", "ocean", "cat sofa")  # a label, a word that is no label, s
 def demo_queries(engine: SearchEngine, per_class: int = 1, classes: int = 4) -> list[int]:
     """The first item of the first few classes: a spread of queries that repeats on every run."""
     seen, rows = set(), []
-    for row, item in enumerate(engine.images.items):
+    for row, item in enumerate(engine.images.records):
         if item["label"] not in seen and len(seen) < classes:
             seen.add(item["label"])
             rows.append(row)
@@ -26,7 +26,7 @@ def demo_queries(engine: SearchEngine, per_class: int = 1, classes: int = 4) -> 
 
 def result_keys(engine: SearchEngine, results) -> list[str]:
     """Each result's item key (class/file): short, and the same on every machine."""
-    return [engine.images.items[r.item]["key"] for r in results]
+    return [engine.images.records[r.row]["key"] for r in results]
 
 
 def run_demo(out: Path, model: str = DEFAULT_MODEL) -> Path:
@@ -45,7 +45,7 @@ def run_demo(out: Path, model: str = DEFAULT_MODEL) -> Path:
     engine = SearchEngine(out / "index")
     queries, rows_of_results = [], []
     for row in demo_queries(engine):
-        item = engine.images.items[row]
+        item = engine.images.records[row]
         results = engine.similar_images(row, DEMO_K)
         hits = sum(r.label == item["label"] for r in results)
         title = f"\nQuery: {item['key']} ({item['label']}) -> {hits}/{len(results)} results of the same class"

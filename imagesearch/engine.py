@@ -91,10 +91,10 @@ def build_index(dataset: Dataset, out: str | os.PathLike, *, model: str = DEFAUL
                 f"{out} already holds an index of {old.get('dataset')!r} with model "
                 f"{old.get('model')!r}; choose another --out, or pass --force to replace it.")
     features = extract_features(dataset, image_model, on_error=on_error, progress=progress)
-    items = _item_records(dataset, features.items)
-    labels = [item["label"] for item in items]
+    records = _item_records(dataset, features.item_numbers)
+    labels = [record["label"] for record in records]
     split = stratified_split(labels, seed=SPLIT_SEED)
-    index = EmbeddingIndex.build(features.features, items, model=model, n_trees=n_trees,
+    index = EmbeddingIndex.build(features.features, records, model=model, n_trees=n_trees,
                                  split=split.to_json(), skipped=features.skipped,
                                  **{k: v for k, v in settings.items() if k != "n_trees"})
     # Focus weights: the ImageNet head where the model has one, else a classifier of our own.
@@ -108,7 +108,7 @@ def build_index(dataset: Dataset, out: str | os.PathLike, *, model: str = DEFAUL
             np.savez(f, weights=weights_.weights, classes=np.asarray(weights_.classes),
                      source=np.asarray(weights_.source))
     index.save(out, IMAGES)
-    return BuildReport(out, len(items), features.skipped, features.from_cache)
+    return BuildReport(out, len(records), features.skipped, features.from_cache)
 
 
 def joint_settings(images: EmbeddingIndex, vectors: str, vector_dim: int) -> dict[str, Any]:
@@ -137,13 +137,13 @@ def train_joint_index(folder: str | os.PathLike, *, vectors: str | None = None, 
     vectors = vectors or DEFAULT_VECTORS
     images = EmbeddingIndex.load(folder, IMAGES)
     kv = load_word_vectors(vectors)
-    labels = [item["label"] for item in images.items]
+    labels = [item["label"] for item in images.records]
     split = Split.from_json(images.metadata["split"])
     model = train_joint_model(images.vectors, label_targets(kv, labels), split, epochs=epochs,
                               seed=seed, settings=joint_settings(images, vectors, kv.vector_size),
                               verbose=verbose)
     model.save(folder / JOINT_MODEL_DIR)
-    joint = EmbeddingIndex.build(model.embed(images.vectors), images.items,
+    joint = EmbeddingIndex.build(model.embed(images.vectors), images.records,
                                  model=f"joint:{images.metadata['model']}:{vectors}",
                                  word_vectors=vectors, image_model=images.metadata["model"],
                                  dataset_hash=images.metadata.get("dataset_hash"),

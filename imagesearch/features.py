@@ -31,10 +31,10 @@ CHUNK_SIZE = 64
 
 @dataclass
 class FeatureSet:
-    """Features of the images that could be read; `items` maps each row to its data set item."""
+    """Features of the images that could be read; `item_numbers` maps each row to its data set item."""
 
     features: np.ndarray          # n x dim, float32, as the model gives them
-    items: np.ndarray             # n item numbers into the data set
+    item_numbers: np.ndarray      # n item numbers into the data set
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (item key, reason)
     cache_file: Path | None = None
     from_cache: bool = False

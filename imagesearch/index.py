@@ -33,7 +33,7 @@ class IndexLoadError(ImageSearchError):
 @dataclass(frozen=True)
 class Result:
     rank: int
-    item: int       # row number in the index (= item number in its data set when nothing was skipped)
+    row: int        # row number in the index (= item number in its data set when nothing was skipped)
     path: str
     label: str
     score: float    # cosine similarity, 1 = same direction
@@ -62,19 +62,20 @@ def exact_search(vectors: np.ndarray, query: np.ndarray, k: int,
 
 
 class EmbeddingIndex:
-    """Unit vectors + Annoy index + metadata (`model`, `dim`, `items`: [{path, label, key}])."""
+    """Unit vectors + Annoy index + metadata (`model`, `dim`, and `records`: one {path, label, key,
+    captions} per row, stored under "items" in the JSON file)."""
 
     def __init__(self, vectors: np.ndarray, metadata: dict[str, Any], annoy_index=None):
         self.vectors = l2_normalize(vectors)
         self.metadata = metadata
-        self.items: list[dict[str, Any]] = metadata["items"]
+        self.records: list[dict[str, Any]] = metadata["items"]
         self._annoy = annoy_index
-        if len(self.items) != len(self.vectors):
-            raise IndexLoadError(f"index has {len(self.vectors)} vectors but {len(self.items)} items")
+        if len(self.records) != len(self.vectors):
+            raise IndexLoadError(f"index has {len(self.vectors)} vectors but {len(self.records)} items")
 
     # -- building and storage ---------------------------------------------------------
     @classmethod
-    def build(cls, vectors: np.ndarray, items: list[dict[str, Any]], *, model: str,
+    def build(cls, vectors: np.ndarray, records: list[dict[str, Any]], *, model: str,
               n_trees: int = DEFAULT_TREES, seed: int = 0, **extra: Any) -> "EmbeddingIndex":
         from annoy import AnnoyIndex
 
@@ -86,7 +87,7 @@ class EmbeddingIndex:
         annoy.build(n_trees, n_jobs=1)  # one job: the same trees on every run
         metadata = {"format": INDEX_FORMAT, "model": model, "dim": int(vectors.shape[1]),
                     "metric": "angular", "n_trees": n_trees, "seed": seed,
-                    "count": len(items), **extra, "items": items}
+                    "count": len(records), **extra, "items": records}
         return cls(vectors, metadata, annoy)
 
     def save(self, folder: str | os.PathLike, name: str = "images") -> Path:
@@ -127,14 +128,14 @@ class EmbeddingIndex:
 
     # -- queries ----------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self.records)
 
     @property
     def dim(self) -> int:
         return int(self.metadata["dim"])
 
     def results_for(self, rows: Sequence[int], scores: Sequence[float]) -> list[Result]:
-        return [Result(rank, int(row), self.items[row]["path"], self.items[row]["label"], float(score))
+        return [Result(rank, int(row), self.records[row]["path"], self.records[row]["label"], float(score))
                 for rank, (row, score) in enumerate(zip(rows, scores), start=1)]
 
     def _check_query(self, vector: np.ndarray) -> np.ndarray:
@@ -166,7 +167,7 @@ class EmbeddingIndex:
     @cached_property
     def _rows_by_path(self) -> dict[str, int]:
         # Built once: a script sending many query images must not resolve every path each time.
-        return {str(Path(item["path"]).resolve()): row for row, item in reversed(list(enumerate(self.items)))}
+        return {str(Path(item["path"]).resolve()): row for row, item in reversed(list(enumerate(self.records)))}
 
     def row_of_path(self, path: str | os.PathLike) -> int | None:
         """The row of an indexed image file (first one if listed twice), or None."""

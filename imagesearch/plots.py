@@ -296,7 +296,7 @@ def joint_space_map(engine, words: Sequence[str] = (), *, title: str | None = No
     from .text import query_vector
 
     images = engine.joint_index
-    labels = [item["label"] for item in images.items]
+    labels = [item["label"] for item in images.records]
     names = list(dict.fromkeys(sorted(set(labels)) + list(words)))
     word_vectors = np.stack([query_vector(engine.word_vectors, name).vector for name in names])
     xy = umap_2d(np.vstack([images.vectors, word_vectors]), seed=seed, n_neighbors=n_neighbors,

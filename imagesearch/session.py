@@ -99,8 +99,8 @@ def upload_suffix(name: str) -> str:
 def report_lines(results: Sequence[Result], keys: Sequence[str]) -> list[str]:
     """Results as plain text: item keys (never absolute paths) and scores to 3 decimals, so
     that a notebook's printed answers repeat exactly from one machine to another."""
-    width = max((len(keys[r.item]) for r in results), default=0)
-    return [f"{r.rank:>2}. {keys[r.item]:<{width}}  {r.label:<12} {r.score:.3f}" for r in results]
+    width = max((len(keys[r.row]) for r in results), default=0)
+    return [f"{r.rank:>2}. {keys[r.row]:<{width}}  {r.label:<12} {r.score:.3f}" for r in results]
 
 
 # --- the session -------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ class SearchSession:
     def __init__(self, engine, *, k: int = DEFAULT_K, n_tags: int = N_TAGS):
         self.engine = engine
         self.n_tags = n_tags
-        self.keys = [item["key"] for item in engine.images.items]
+        self.keys = [item["key"] for item in engine.images.records]
         self.rows = {key: row for row, key in enumerate(self.keys)}
         try:
             self.classes = list(engine.class_weights.classes)
@@ -203,7 +203,7 @@ class SearchSession:
         if query.kind == IMAGE and query.image not in self.rows:
             raise ImageSearchError(f"No image {query.image!r} in this index; pick one of its item keys.")
         if query.kind == IMAGE:
-            source, path = self.rows[query.image], self.engine.images.items[self.rows[query.image]]["path"]
+            source, path = self.rows[query.image], self.engine.images.records[self.rows[query.image]]["path"]
         elif query.upload != self._upload_name:
             raise ImageSearchError(f"No uploaded file {query.upload!r}; upload the image first "
                                    "(search_upload).")

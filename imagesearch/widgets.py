@@ -193,7 +193,7 @@ class SearchBox:
         for i, result in enumerate(answer.results):
             image, caption, box = self._cell(i)
             image.value = thumbnail_bytes(result.path, self.thumbnail_size)
-            caption.value = caption_html(result, self.keys[result.item])
+            caption.value = caption_html(result, self.keys[result.row])
             cells.append(box)
         self.grid.children = tuple(cells)
         if answer.query_path is None:

@@ -21,13 +21,13 @@ def engine(embedded_index):
 
 
 def test_pretrained_features_find_the_same_class_far_above_chance(engine):
-    labels = [item["label"] for item in engine.images.items]
+    labels = [item["label"] for item in engine.images.records]
     chance = 1 / len(set(labels))
     assert leave_one_out_precision(engine.images.vectors, labels, k=5) > 4 * chance
 
 
 def test_search_an_indexed_image_by_path_without_running_the_cnn(engine):
-    item = engine.images.items[0]
+    item = engine.images.records[0]
     results = engine.similar_images(item["path"], 5)
     assert len(results) == 5 and all(r.path != item["path"] for r in results)
     assert "image_model" not in engine.__dict__, "an indexed image must not load the CNN"
@@ -37,7 +37,7 @@ def test_search_an_indexed_image_by_path_without_running_the_cnn(engine):
 
 
 def test_search_with_a_new_image_file(engine, tmp_path):
-    item = engine.images.items[30]
+    item = engine.images.records[30]
     query = tmp_path / "mirrored.png"
     ImageOps.mirror(Image.open(item["path"]).convert("RGB")).save(query)
     results = engine.similar_images(query, 3)
@@ -48,7 +48,7 @@ def test_search_with_a_new_image_file(engine, tmp_path):
 
 
 def test_focus_moves_results_toward_the_class(engine, tmp_path):
-    items = engine.images.items
+    items = engine.images.records
     by_label = {}
     for item in items:
         by_label.setdefault(item["label"], []).append(item["path"])
@@ -81,7 +81,7 @@ def test_build_index_reuses_and_refuses_to_overwrite(embedded_index, shared_home
 
 
 def test_cli_search_json_lines(embedded_index, capsys):
-    items = SearchEngine(embedded_index).images.items
+    items = SearchEngine(embedded_index).images.records
     queries = [items[0]["path"], items[50]["path"]]
     assert main(["search", str(embedded_index), "--image", queries[0], "--image", queries[1],
                  "-k", "3", "--json"]) == 0
@@ -95,7 +95,7 @@ def test_cli_search_json_lines(embedded_index, capsys):
 
 
 def test_cli_queries_file_and_table(embedded_index, tmp_path, capsys):
-    items = SearchEngine(embedded_index).images.items
+    items = SearchEngine(embedded_index).images.records
     queries = tmp_path / "queries.txt"
     queries.write_text(f"{items[5]['path']}\n\n{items[70]['path']}\n")
     assert main(["search", str(embedded_index), "--queries", str(queries), "-k", "2"]) == 0
@@ -110,7 +110,7 @@ def test_cli_errors_are_one_clear_line(tmp_path, capsys):
 
 
 def test_cli_bad_focus_and_bad_image(embedded_index, tmp_path, capsys):
-    item = SearchEngine(embedded_index).images.items[0]
+    item = SearchEngine(embedded_index).images.records[0]
     assert main(["search", str(embedded_index), "--image", item["path"], "--focus", "zebra"]) == 1
     assert "zebra" in capsys.readouterr().err
     empty = tmp_path / "empty.jpg"
@@ -120,7 +120,7 @@ def test_cli_bad_focus_and_bad_image(embedded_index, tmp_path, capsys):
 
 
 def test_cli_as_a_process(embedded_index):
-    item = SearchEngine(embedded_index).images.items[3]
+    item = SearchEngine(embedded_index).images.records[3]
     done = subprocess.run([sys.executable, "-m", "imagesearch", "search", str(embedded_index),
                            "--image", item["path"], "-k", "4", "--json"],
                           capture_output=True, text=True, timeout=300)

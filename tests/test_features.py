@@ -30,7 +30,7 @@ def test_features_are_computed_then_reused_from_cache(dataset, tmp_path):
     model = TinyModel()
     first = extract_features(dataset, model, cache=tmp_path / "cache", progress=False, batch_size=2)
     assert first.features.shape == (18, 3) and not first.from_cache
-    assert first.items.tolist() == list(range(18))
+    assert first.item_numbers.tolist() == list(range(18))
     # mean colour of a "red" image is mostly red
     assert first.features[0].argmax() == 2 and first.features[-1].argmax() == 0  # sorted: blue, green, red
     assert max(model.batch_sizes) <= 2, "images must stream in batches, never all at once"
@@ -113,7 +113,7 @@ def test_bad_image_raises_by_name_or_is_skipped_and_reported(dataset, tmp_path):
     assert len(result.features) == len(data) - 1
     assert [key for key, _ in result.skipped] == ["green/green_99.png"]
     bad_row = data.find(broken)
-    assert bad_row not in result.items.tolist()
+    assert bad_row not in result.item_numbers.tolist()
     # the cached result remembers the skip, and a strict caller is told about it
     again = extract_features(data, TinyModel(), cache=tmp_path / "c2", on_error="skip", progress=False)
     assert again.from_cache and again.skipped == result.skipped

@@ -16,12 +16,12 @@ from imagesearch.splits import Split
 
 
 class FakeIndex:
-    def __init__(self, items):
-        self.items = items
+    def __init__(self, records):
+        self.records = records
 
 
 class FakeEngine:
-    """Just what the focus helpers use: items, class weights, split, similar_images."""
+    """Just what the focus helpers use: records, class weights, split, similar_images."""
 
     def __init__(self, items, classes, test=(), results=None):
         self.images = FakeIndex(items)
@@ -125,7 +125,7 @@ def test_collages_stand_in_on_the_embedded_set_and_focus_helps(embedded_index, s
     engine = SearchEngine(embedded_index)
     queries = two_object_queries(engine, load_embedded(), collage_dir=tmp_path / "collages")
     assert queries and all(q.source == "collage" and q.test for q in queries)
-    classes = sorted({item["label"] for item in engine.images.items})
+    classes = sorted({item["label"] for item in engine.images.records})
     assert sorted({q.objects for q in queries}) == list(zip(classes[0::2], classes[1::2]))
     first = queries[0]
     assert Path(first.path).exists() and Image.open(first.path).size == (448, 224)

@@ -31,8 +31,8 @@ def test_scores_are_cosine_similarities(built):
     results = index.search(query, 5)
     unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
     for r in results:
-        assert r.score == pytest.approx(float(unit[r.item] @ unit[3]), abs=1e-4)
-    assert results[0].item == 3 and results[0].score == pytest.approx(1.0, abs=1e-5)
+        assert r.score == pytest.approx(float(unit[r.row] @ unit[3]), abs=1e-4)
+    assert results[0].row == 3 and results[0].score == pytest.approx(1.0, abs=1e-5)
     assert [r.rank for r in results] == [1, 2, 3, 4, 5]
     assert cosine_from_angular(np.sqrt(2.0)) == pytest.approx(0.0)
 
@@ -41,8 +41,8 @@ def test_annoy_recall_against_exact_search(built):
     index, _ = built
     recalls = []
     for row in range(0, len(index), 10):
-        approx = {r.item for r in index.search_item(row, 10)}
-        exact = {r.item for r in index.search_item(row, 10, exact=True)}
+        approx = {r.row for r in index.search_item(row, 10)}
+        exact = {r.row for r in index.search_item(row, 10, exact=True)}
         recalls.append(len(approx & exact) / 10)
     assert np.mean(recalls) >= 0.99
 
@@ -51,7 +51,7 @@ def test_search_item_leaves_the_item_out(built):
     index, _ = built
     for exact in (False, True):
         results = index.search_item(7, 10, exact=exact)
-        assert 7 not in [r.item for r in results] and len(results) == 10
+        assert 7 not in [r.row for r in results] and len(results) == 10
         assert all(r.label == "c0" for r in results)
     with pytest.raises(IndexLoadError, match="out of range"):
         index.search_item(len(index), 3)
@@ -74,7 +74,7 @@ def test_save_and_load_round_trip(built, tmp_path):
     assert meta["model"] == "test-model" and meta["dim"] == 64 and meta["n_trees"] == 50
     assert meta["items"][0]["label"] == "c0" and meta["count"] == 1000
     loaded = EmbeddingIndex.load(tmp_path / "idx", model="test-model", dim=64)
-    assert [r.item for r in loaded.search(vectors[5], 10)] == [r.item for r in index.search(vectors[5], 10)]
+    assert [r.row for r in loaded.search(vectors[5], 10)] == [r.row for r in index.search(vectors[5], 10)]
 
 
 def test_build_is_deterministic(tmp_path):

@@ -22,7 +22,7 @@ def engine(embedded_joint, glove50d):
 
 
 def test_class_words_find_their_class(engine):
-    labels = sorted({item["label"] for item in engine.images.items})
+    labels = sorted({item["label"] for item in engine.images.records})
     hits = []
     for label in labels:
         results = engine.text_search(label, 5).results
@@ -51,7 +51,7 @@ def test_unknown_words_are_named(engine):
 
 
 def test_tags_of_an_image(engine):
-    row = next(i for i, item in enumerate(engine.images.items) if item["label"] == "telephone")
+    row = next(i for i, item in enumerate(engine.images.records) if item["label"] == "telephone")
     tags = engine.tags(row, 5)
     assert [t.rank for t in tags] == [1, 2, 3, 4, 5]
     from imagesearch.text import STOP_WORDS
@@ -74,7 +74,7 @@ def test_text_search_needs_a_trained_model(embedded_index, tmp_path):
 
 
 def test_cli_text_and_image_queries_mixed(engine, capsys):
-    image = engine.images.items[0]["path"]
+    image = engine.images.records[0]["path"]
     assert main(["search", str(engine.folder), "--image", image, "--text", "cat sofa", "-k", "3", "--json"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["query"] for line in lines] == [image, "cat sofa"]
@@ -82,7 +82,7 @@ def test_cli_text_and_image_queries_mixed(engine, capsys):
 
 
 def test_cli_tag_words_and_evaluate(engine, capsys):
-    image = engine.images.items[0]["path"]
+    image = engine.images.records[0]["path"]
     assert main(["tag", str(engine.folder), "--image", image, "-k", "4", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["query"] == image and [r["rank"] for r in record["results"]] == [1, 2, 3, 4]
@@ -94,7 +94,7 @@ def test_cli_tag_words_and_evaluate(engine, capsys):
 
 
 def test_text_query_and_tags_import_neither_gensim_nor_tensorflow(engine):
-    image = engine.images.items[0]["path"]
+    image = engine.images.records[0]["path"]
     folder = str(engine.folder)
     code = ("import sys; from imagesearch.cli import main;"
             f"main(['search', {folder!r}, '--text', 'dog on a beach', '--json']);"

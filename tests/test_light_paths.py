@@ -26,7 +26,7 @@ def test_queries_on_an_indexed_collection_import_no_tensorflow(embedded_joint, w
         import json, sys
         from imagesearch.engine import SearchEngine
         engine = SearchEngine({str(embedded_joint)!r})
-        first = engine.images.items[0]["path"]
+        first = engine.images.records[0]["path"]
         engine.similar_images(first, 3)
         engine.text_search("cat sofa", 3)
         engine.tags(first, 5)

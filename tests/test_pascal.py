@@ -18,7 +18,7 @@ def engine(pascal_index):
 
 def test_pretrained_weights_find_the_same_class(engine):
     """Chance is 49/999 = 0.05; a prototype with random weights scored 0.10, pretrained 0.43."""
-    labels = [item["label"] for item in engine.images.items]
+    labels = [item["label"] for item in engine.images.records]
     assert len(labels) == 1000
     assert leave_one_out_precision(engine.images.vectors, labels, 10) >= 0.42
 
@@ -29,7 +29,7 @@ def test_annoy_recall_with_default_settings(engine):
 
 def test_cli_search_on_pascal(pascal_index, capsys):
     engine = SearchEngine(pascal_index)
-    cat = next(item for item in engine.images.items if item["label"] == "cat")
+    cat = next(item for item in engine.images.records if item["label"] == "cat")
     assert main(["search", str(pascal_index), "--image", cat["path"], "-k", "10", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert sum(r["label"] == "cat" for r in record["results"]) >= 3

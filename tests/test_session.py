@@ -24,7 +24,7 @@ def session(engine):
 
 
 def key_of(engine, label):
-    return next(item["key"] for item in engine.images.items if item["label"] == label)
+    return next(item["key"] for item in engine.images.records if item["label"] == label)
 
 
 def test_words_answer_with_results(session):
@@ -53,10 +53,10 @@ def test_image_query_replaces_words_and_has_tags(session, engine):
     key = key_of(engine, "telephone")
     answer = session.search_image(key)
     assert session.query == Query(image=key) and session.query.kind == "image"
-    assert key not in [session.keys[r.item] for r in answer.results]  # the query itself is left out
+    assert key not in [session.keys[r.row] for r in answer.results]  # the query itself is left out
     assert sum(r.label == "telephone" for r in answer.results) >= 2
     assert len(answer.tags) == session.n_tags and answer.message.startswith(f"8 images like {key}")
-    assert answer.query_path == engine.images.items[session.rows[key]]["path"]
+    assert answer.query_path == engine.images.records[session.rows[key]]["path"]
     assert session.search_text("cat").query == Query(text="cat")  # words replace the image
 
 
@@ -72,13 +72,13 @@ def test_focus_changes_image_results_and_is_noted_for_words(session, engine):
 
 
 def test_upload_finds_itself_and_stays_for_new_settings(session, engine):
-    item = next(item for item in engine.images.items if item["label"] == "clock")
+    item = next(item for item in engine.images.records if item["label"] == "clock")
     answer = session.search_upload("my clock.JPG", Path(item["path"]).read_bytes())
     assert session.query == Query(upload="my clock.JPG") and "'my clock.JPG'" in answer.message
-    assert session.keys[answer.results[0].item] == item["key"] and answer.results[0].score > 0.99
+    assert session.keys[answer.results[0].row] == item["key"] and answer.results[0].score > 0.99
     assert len(answer.tags) == session.n_tags and Path(answer.query_path).suffix == ".jpg"
     again = session.change(k=4)  # the uploaded file is still there for the new question
-    assert len(again.results) == 4 and session.keys[again.results[0].item] == item["key"]
+    assert len(again.results) == 4 and session.keys[again.results[0].row] == item["key"]
     folder = Path(answer.query_path).parent
     session.search_upload("second.png", Path(item["path"]).read_bytes())
     assert [p.name for p in folder.iterdir()] == ["upload-2.png"]  # the first upload is removed

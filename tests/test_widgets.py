@@ -40,7 +40,7 @@ def box(engine):
 
 
 def key_of(engine, label):
-    return next(item["key"] for item in engine.images.items if item["label"] == label)
+    return next(item["key"] for item in engine.images.records if item["label"] == label)
 
 
 def upload(box, data: bytes, name="photo.jpg"):
@@ -104,10 +104,10 @@ def test_focus_dropdown_is_forwarded(box, engine):
 
 
 def test_upload_button_is_forwarded_and_cleared(box, engine):
-    item = next(item for item in engine.images.items if item["label"] == "clock")
+    item = next(item for item in engine.images.records if item["label"] == "clock")
     upload(box, Path(item["path"]).read_bytes(), name="my clock.JPG")
     assert box.query == Query(upload="my clock.JPG") and box.upload.value == ()  # same file again counts
-    assert box.keys[box.results[0].item] == item["key"] and len(box.grid.children) == box.k.value
+    assert box.keys[box.results[0].row] == item["key"] and len(box.grid.children) == box.k.value
     assert box.query_image.layout.display is None
 
 

@@ -57,7 +57,7 @@ def two_object_queries(engine, dataset, *, min_captions: int = 2,
     i-th test-split image of one beside the i-th of the other, so the focus classifier has never
     seen either half. Items are in data set order: the same list on every run.
     """
-    items = engine.images.items
+    items = engine.images.records
     row_of = {item["key"]: row for row, item in enumerate(items)}
     test = sorted(int(r) for r in engine.split.test)
     in_test = set(test)
@@ -98,7 +98,7 @@ def focus_gain(engine, pairs: Sequence[tuple], k: int = 10) -> dict:
         focused = engine.similar_images(query, k, focus=label)
         before = float(np.mean([r.label == label for r in plain]))
         after = float(np.mean([r.label == label for r in focused]))
-        name = (engine.images.items[int(query)]["key"] if isinstance(query, (int, np.integer))
+        name = (engine.images.records[int(query)]["key"] if isinstance(query, (int, np.integer))
                 else Path(os.fspath(query)).name)
         records.append({"query": name, "focus": label, "before": before, "after": after,
                         "gain": after - before})

@@ -62,7 +62,7 @@ def evaluate_engine(engine, *, words: Sequence[str] | None = None, heldout: int 
       the label / a word of one of its captions.
     """
 
-    items = engine.images.items
+    items = engine.images.records
     labels = np.array([item["label"] for item in items])
     classes = sorted(set(labels.tolist()))
     split = engine.split
@@ -139,7 +139,7 @@ def split_examples(engine, count: int = 6, part: str = "test") -> list[int]:
     """Rows of `count` images of one split part, the first of classes spread evenly over the
     sorted class list: examples the models were not trained on (test), the same on every run."""
     rows = sorted(int(r) for r in getattr(engine.split, part))
-    labels = [engine.images.items[r]["label"] for r in rows]
+    labels = [engine.images.records[r]["label"] for r in rows]
     classes = sorted(set(labels))
     step = max(1, len(classes) // max(count, 1))
     return [rows[labels.index(label)] for label in classes[::step][:count]]

@@ -19,8 +19,8 @@ def annoy_recall(index: EmbeddingIndex, k: int = 10, queries: Sequence[int] | No
     queries = range(len(index)) if queries is None else queries
     recalls = []
     for row in queries:
-        exact = {r.item for r in index.search(index.vectors[row], k, exclude=[row], exact=True)}
-        approx = {r.item for r in index.search(index.vectors[row], k, exclude=[row], search_k=search_k)}
+        exact = {r.row for r in index.search(index.vectors[row], k, exclude=[row], exact=True)}
+        approx = {r.row for r in index.search(index.vectors[row], k, exclude=[row], search_k=search_k)}
         recalls.append(len(exact & approx) / max(len(exact), 1))
     return float(np.mean(recalls))
 
