@@ -1,4 +1,5 @@
 """Shared bench plumbing: where results go and how tables are printed."""
+
 from __future__ import annotations
 
 import json

@@ -8,6 +8,7 @@ search, leave-one-out precision@10 (relevant = same class), Annoy's recall@10 ag
 search, and on a class-balanced subset: bilinear vs nearest-neighbour resizing and pretrained
 vs random weights. Writes bench/results/foundation.json and prints a Markdown table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
 
 from bench.common import Timer, save, table
 
@@ -53,7 +53,9 @@ def random_vgg16_conv():
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--source", default=os.environ.get("IMAGESEARCH_PASCAL_SOURCE"))
-    parser.add_argument("--subset", type=int, default=10, help="images per class for the resize/random comparison")
+    parser.add_argument(
+        "--subset", type=int, default=10, help="images per class for the resize/random comparison"
+    )
     args = parser.parse_args()
 
     from imagesearch.datasets import load_pascal_sentences
@@ -106,14 +108,19 @@ def main() -> None:
     sub_p10["random"] = leave_one_out_precision(feats.features, subset.labels, 10)
 
     figures = {
-        "dataset": "pascal-sentences (1000 images, 20 classes)", "model": "vgg16-conv",
-        "loo_precision_at_10": round(p10, 4), "chance_precision_at_10": round(49 / 999, 4),
-        "annoy_recall_at_10": round(recall, 4), "annoy_trees": index.metadata["n_trees"],
-        "index_cold_s": round(cold, 1), "index_warm_s": round(warm, 1),
+        "dataset": "pascal-sentences (1000 images, 20 classes)",
+        "model": "vgg16-conv",
+        "loo_precision_at_10": round(p10, 4),
+        "chance_precision_at_10": round(49 / 999, 4),
+        "annoy_recall_at_10": round(recall, 4),
+        "annoy_trees": index.metadata["n_trees"],
+        "index_cold_s": round(cold, 1),
+        "index_warm_s": round(warm, 1),
         "cold_over_warm": round(cold / warm, 1),
         "feature_images_per_s": round(images_per_s, 2),
         "annoy_build_s": round(build_s, 3),
-        "query_annoy_ms": round(annoy_ms, 3), "query_exact_ms": round(exact_ms, 3),
+        "query_annoy_ms": round(annoy_ms, 3),
+        "query_exact_ms": round(exact_ms, 3),
         "exact_over_annoy": round(exact_ms / annoy_ms, 1),
         "subset_images": len(subset),
         "subset_p10_bilinear": round(sub_p10["bilinear"], 4),

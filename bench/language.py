@@ -8,6 +8,7 @@ when they are there), trains the joint model on the cached features (timed), run
 same head on top of the VGG16 convolution base, every image going through the CNN, on a
 subset, scaled to the training split. Writes bench/results/language.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,10 @@ def cnn_epoch_seconds(dataset, rows, targets, batch_size: int = 32) -> float:
     paths = [dataset[i].path for i in rows]
     with Timer() as t:
         for start in range(0, len(paths), batch_size):
-            _, batch, _ = read_batch(paths[start:start + batch_size], (224, 224), "bilinear", "raise")
-            full.train_on_batch(model.preprocess(batch.astype(np.float32)), targets[start:start + batch_size])
+            _, batch, _ = read_batch(paths[start : start + batch_size], (224, 224), "bilinear", "raise")
+            full.train_on_batch(
+                model.preprocess(batch.astype(np.float32)), targets[start : start + batch_size]
+            )
     return t.seconds
 
 
@@ -70,14 +73,29 @@ def main() -> None:
     epochs = len(model.history["loss"])
 
     figures = {
-        "dataset": "pascal-sentences", "image_model": "vgg16-conv", "vectors": "glove-6b-50d",
-        **{k: report[k] for k in ("test_images", "image_to_image_p10", "class_words_p10",
-                                  "heldout_classes", "heldout_classes_p10",
-                                  "heldout_classes_p10_all_test", "caption_words_p10",
-                                  "caption_words_chance", "tags_class_top5", "tags_caption_top5")},
-        "joint_train_s": round(train_s, 1), "joint_epochs_run": epochs,
+        "dataset": "pascal-sentences",
+        "image_model": "vgg16-conv",
+        "vectors": "glove-6b-50d",
+        **{
+            k: report[k]
+            for k in (
+                "test_images",
+                "image_to_image_p10",
+                "class_words_p10",
+                "heldout_classes",
+                "heldout_classes_p10",
+                "heldout_classes_p10_all_test",
+                "caption_words_p10",
+                "caption_words_chance",
+                "tags_class_top5",
+                "tags_caption_top5",
+            )
+        },
+        "joint_train_s": round(train_s, 1),
+        "joint_epochs_run": epochs,
         "train_images": int(len(split.train)),
-        "cnn_epoch_subset_images": int(len(rows)), "cnn_epoch_subset_s": round(subset_s, 1),
+        "cnn_epoch_subset_images": int(len(rows)),
+        "cnn_epoch_subset_s": round(subset_s, 1),
         "cnn_epoch_estimated_s": round(epoch_cnn_s, 1),
         "cnn_epochs_over_cached_training": round(epoch_cnn_s * epochs / train_s, 1),
         "cnn_epoch_over_cached_epoch": round(epoch_cnn_s / (train_s / epochs), 1),

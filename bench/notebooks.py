@@ -7,6 +7,7 @@ folder, the committed notebooks untouched) in a fresh IMAGESEARCH_HOME: the down
 features, the index, the joint model and the UMAP maps are all computed. Then runs the series
 again on the now warm caches. Writes bench/results/notebooks.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,9 +30,24 @@ def run_series(home: Path, out: Path, source: str | None) -> dict[str, float]:
     seconds = {}
     for notebook in sorted(NOTEBOOKS.glob("0*.ipynb")):
         with Timer() as t:
-            subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-                            "--output-dir", str(out), str(notebook)], check=True, env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "jupyter",
+                    "nbconvert",
+                    "--to",
+                    "notebook",
+                    "--execute",
+                    "--output-dir",
+                    str(out),
+                    str(notebook),
+                ],
+                check=True,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         seconds[notebook.stem] = round(t.seconds, 1)
     return seconds
 
@@ -43,9 +59,13 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-notebooks-"))
     cold = run_series(work / "home", work / "cold", args.source)
     warm = run_series(work / "home", work / "warm", args.source)
-    figures = {"dataset": "pascal-sentences", "cold_total_s": round(sum(cold.values()), 1),
-               "warm_total_s": round(sum(warm.values()), 1),
-               **{f"cold_{k}_s": v for k, v in cold.items()}, **{f"warm_{k}_s": v for k, v in warm.items()}}
+    figures = {
+        "dataset": "pascal-sentences",
+        "cold_total_s": round(sum(cold.values()), 1),
+        "warm_total_s": round(sum(warm.values()), 1),
+        **{f"cold_{k}_s": v for k, v in cold.items()},
+        **{f"warm_{k}_s": v for k, v in warm.items()},
+    }
     path = save("notebooks", figures)
     print(table([(k, str(v)) for k, v in figures.items()]))
     print(f"\nwritten to {path}")

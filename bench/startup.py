@@ -9,6 +9,7 @@ query, although it needs the word vectors. Also times word search (`similar_word
 the 100k most frequent words) in this process. The index needs a joint model (`train`).
 Writes bench/results/startup.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     joint = args.index / "joint.json"
     if not joint.is_file():
-        raise SystemExit(f"error: {args.index} has no joint model; run python -m imagesearch train {args.index}")
+        raise SystemExit(
+            f"error: {args.index} has no joint model; run python -m imagesearch train {args.index}"
+        )
     image = json.loads((args.index / "images.json").read_text())["items"][0]["path"]
     vectors = json.loads(joint.read_text())["word_vectors"]
     cli = [sys.executable, "-m", "imagesearch", "search", str(args.index), "--json"]
@@ -64,15 +67,27 @@ def main(argv: list[str] | None = None) -> int:
     text_s = statistics.median(wall_times(cli + ["--text", TEXT_QUERY], args.runs))
     image_s = statistics.median(wall_times(cli + ["--image", image], args.runs))
     words_ms = word_search_ms(vectors, ["king", "cat", "dog beach", "red car", "ocean", "kitchen table"])
-    figures = {"index": str(args.index), "runs": args.runs, "text_query": TEXT_QUERY,
-               "text_query_s": round(text_s, 3), "image_query_s": round(image_s, 3),
-               "text_to_image_ratio": round(text_s / image_s, 2), "vectors": vectors,
-               "word_search_ms": round(words_ms, 1)}
+    figures = {
+        "index": str(args.index),
+        "runs": args.runs,
+        "text_query": TEXT_QUERY,
+        "text_query_s": round(text_s, 3),
+        "image_query_s": round(image_s, 3),
+        "text_to_image_ratio": round(text_s / image_s, 2),
+        "vectors": vectors,
+        "word_search_ms": round(words_ms, 1),
+    }
     path = save("startup", figures)
-    print(table([(f"text query CLI, median of {args.runs} (s)", f"{text_s:.2f}"),
-                 (f"image query by indexed path, median of {args.runs} (s)", f"{image_s:.2f}"),
-                 ("ratio text / image", f"{text_s / image_s:.2f}"),
-                 (f"word search, exact over 100k words ({vectors}, ms)", f"{words_ms:.1f}")]))
+    print(
+        table(
+            [
+                (f"text query CLI, median of {args.runs} (s)", f"{text_s:.2f}"),
+                (f"image query by indexed path, median of {args.runs} (s)", f"{image_s:.2f}"),
+                ("ratio text / image", f"{text_s / image_s:.2f}"),
+                (f"word search, exact over 100k words ({vectors}, ms)", f"{words_ms:.1f}"),
+            ]
+        )
+    )
     print(f"wrote {path}")
     return 0
 

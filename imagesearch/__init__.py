@@ -12,17 +12,22 @@ loaded when an image model is needed):
     SearchEngine(folder)             similar images, text search, tags, similar words, focus
     load_word_vectors(name)          GloVe as gensim KeyedVectors
 """
+
 import importlib as _importlib
 import os as _os
 
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ chatter would bury our output
 
 _API = {
-    "settings": "config", "Settings": "config",
-    "load_dataset": "datasets", "Dataset": "datasets",
+    "settings": "config",
+    "Settings": "config",
+    "load_dataset": "datasets",
+    "Dataset": "datasets",
     "load_image_model": "models",
     "extract_features": "features",
-    "build_index": "engine", "train_joint_index": "engine", "SearchEngine": "engine",
+    "build_index": "engine",
+    "train_joint_index": "engine",
+    "SearchEngine": "engine",
     "load_word_vectors": "glove",
     "ImageSearchError": "storage",
 }

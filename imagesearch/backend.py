@@ -4,6 +4,7 @@ TensorFlow's C++ runtime writes start-up notices straight to file descriptor 2 w
 imported, bypassing Python's logging; in a notebook they land in the cell output with
 timestamps and process ids. We silence that one moment, and nothing else.
 """
+
 from __future__ import annotations
 
 import os

@@ -2,13 +2,15 @@
 
 Errors print one line on stderr that says what to do, and exit with status 1 (2 for usage).
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .engine import DEFAULT_K, DEFAULT_TAGS
 from .index import DEFAULT_TREES
@@ -19,8 +21,10 @@ from .storage import ImageSearchError
 
 #: --vectors defaults to None, which the library reads as its default set: that name lives in
 #: imagesearch.words, and importing it (gensim) would slow down every command's start.
-VECTORS_HELP = ("word vectors (default: imagesearch.glove.DEFAULT_VECTORS, which works offline); "
-                "glove-6b-300d is the talk's, downloaded once")
+VECTORS_HELP = (
+    "word vectors (default: imagesearch.glove.DEFAULT_VECTORS, which works offline); "
+    "glove-6b-300d is the talk's, downloaded once"
+)
 
 
 def _print_json(obj: Any) -> None:
@@ -44,6 +48,7 @@ def _read_queries(args) -> list[tuple[str, str]]:
 
 # -- commands ---------------------------------------------------------------------------
 
+
 def cmd_fetch(args) -> int:
     from .datasets import fetch_pascal_sentences
 
@@ -60,10 +65,19 @@ def cmd_index(args) -> int:
 
     kwargs = {"source": args.source} if args.dataset == "pascal-sentences" else {}
     dataset = load_dataset(args.dataset, **kwargs)
-    report = build_index(dataset, args.out, model=args.model, n_trees=args.trees,
-                         on_error="skip" if args.skip_bad else "raise", force=args.force)
-    state = "already up to date" if report.reused else (
-        "features from cache" if report.features_from_cache else "features computed")
+    report = build_index(
+        dataset,
+        args.out,
+        model=args.model,
+        n_trees=args.trees,
+        on_error="skip" if args.skip_bad else "raise",
+        force=args.force,
+    )
+    state = (
+        "already up to date"
+        if report.reused
+        else ("features from cache" if report.features_from_cache else "features computed")
+    )
     print(f"indexed {report.count} images of {dataset.name} with {args.model} into {report.folder} ({state})")
     for key, reason in report.skipped:
         print(f"skipped {key}: {reason}", file=sys.stderr)
@@ -86,8 +100,9 @@ def cmd_search(args) -> int:
             answer = engine.text_search(query, args.k)
             results = answer.results
             record = {"query": query, "ignored": list(answer.unknown)}
-            label = f"text {query!r}" + (f" (ignored unknown: {', '.join(answer.unknown)})"
-                                         if answer.unknown else "")
+            label = f"text {query!r}" + (
+                f" (ignored unknown: {', '.join(answer.unknown)})" if answer.unknown else ""
+            )
         if args.json:
             _print_json({**record, "results": [r.to_dict() for r in results]})
         else:
@@ -98,11 +113,14 @@ def cmd_search(args) -> int:
 def cmd_train(args) -> int:
     from .engine import train_joint_index
 
-    model = train_joint_index(args.index, vectors=args.vectors, epochs=args.epochs, seed=args.seed,
-                              verbose=1 if args.verbose else 0)
+    model = train_joint_index(
+        args.index, vectors=args.vectors, epochs=args.epochs, seed=args.seed, verbose=1 if args.verbose else 0
+    )
     history = model.history
-    print(f"trained the joint model in {model.train_time_s:.1f} s: {len(history['loss'])} epochs, "
-          f"best validation loss {min(history['val_loss']):.4f}; images indexed in word space in {args.index}")
+    print(
+        f"trained the joint model in {model.train_time_s:.1f} s: {len(history['loss'])} epochs, "
+        f"best validation loss {min(history['val_loss']):.4f}; images indexed in word space in {args.index}"
+    )
     return 0
 
 
@@ -134,8 +152,15 @@ def cmd_words(args) -> int:
     if query.unknown:
         print(f"ignored unknown words: {', '.join(query.unknown)}", file=sys.stderr)
     if args.json:
-        _print_json({"query": text, "ignored": list(query.unknown), "results":
-                     [{"rank": i, "word": w, "score": round(s, 4)} for i, (w, s) in enumerate(found, 1)]})
+        _print_json(
+            {
+                "query": text,
+                "ignored": list(query.unknown),
+                "results": [
+                    {"rank": i, "word": w, "score": round(s, 4)} for i, (w, s) in enumerate(found, 1)
+                ],
+            }
+        )
     else:
         print(f"words like {text!r}: " + ", ".join(f"{w} ({s:.2f})" for w, s in found))
     return 0
@@ -172,8 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fetch", help="download a data set into the cache, checking every file")
     p.add_argument("dataset", choices=["pascal-sentences"])
-    p.add_argument("--from", dest="source", help="base URL or local folder laid out like the site "
-                   "(default: $IMAGESEARCH_PASCAL_SOURCE or the UIUC site)")
+    p.add_argument(
+        "--from",
+        dest="source",
+        help="base URL or local folder laid out like the site "
+        "(default: $IMAGESEARCH_PASCAL_SOURCE or the UIUC site)",
+    )
     p.add_argument("--dest", help="where to put it (default: the cache)")
     p.set_defaults(func=cmd_fetch)
 
@@ -181,7 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dataset", help="pascal-sentences, embedded, or a folder of class subfolders")
     p.add_argument("--out", required=True, help="index folder to write")
     p.add_argument("--model", default=DEFAULT_MODEL, choices=MODEL_NAMES)
-    p.add_argument("--trees", type=int, default=DEFAULT_TREES, help="Annoy trees (more: better recall, bigger index)")
+    p.add_argument(
+        "--trees", type=int, default=DEFAULT_TREES, help="Annoy trees (more: better recall, bigger index)"
+    )
     p.add_argument("--from", dest="source", help="for pascal-sentences: where to fetch it from")
     p.add_argument("--skip-bad", action="store_true", help="leave unreadable images out (listed on stderr)")
     p.add_argument("--force", action="store_true", help="replace an index of something else in --out")
@@ -242,8 +273,10 @@ def main(argv: Iterable[str] | None = None) -> int:
     try:
         return args.func(args)
     except ImageSearchError as error:
-        print("error: " + "; ".join(line.strip() for line in str(error).splitlines() if line.strip()),
-              file=sys.stderr)
+        print(
+            "error: " + "; ".join(line.strip() for line in str(error).splitlines() if line.strip()),
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         print("interrupted: caches are intact, run the command again to continue", file=sys.stderr)

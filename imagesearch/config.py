@@ -9,6 +9,7 @@ the small embedded data set in the fast tests:
     IMAGESEARCH_VECTORS   glove-6b-50d (default) | glove-6b-300d
     IMAGESEARCH_HOME      where downloads, features and indexes are cached
 """
+
 from __future__ import annotations
 
 import os
@@ -16,9 +17,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .glove import DEFAULT_VECTORS
 from .models import DEFAULT_MODEL
 from .storage import cache_dir
-from .glove import DEFAULT_VECTORS
 
 DEFAULT_DATASET = "pascal-sentences"
 
@@ -57,6 +58,8 @@ class Settings:
 
 def settings() -> Settings:
     """The notebooks' settings, from IMAGESEARCH_DATASET / _MODEL / _VECTORS."""
-    return Settings(os.environ.get("IMAGESEARCH_DATASET", DEFAULT_DATASET),
-                    os.environ.get("IMAGESEARCH_MODEL", DEFAULT_MODEL),
-                    os.environ.get("IMAGESEARCH_VECTORS", DEFAULT_VECTORS))
+    return Settings(
+        os.environ.get("IMAGESEARCH_DATASET", DEFAULT_DATASET),
+        os.environ.get("IMAGESEARCH_MODEL", DEFAULT_MODEL),
+        os.environ.get("IMAGESEARCH_VECTORS", DEFAULT_VECTORS),
+    )

@@ -3,6 +3,7 @@
 Items are sorted by (label, file name), so that an item number means the same image on every
 machine, and every cache and index built from a data set can be keyed by its content hash.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,11 +14,11 @@ import os
 import re
 import shutil
 import warnings
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator, Sequence
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
@@ -31,8 +32,7 @@ PASCAL_SOURCE_ENV = "IMAGESEARCH_PASCAL_SOURCE"
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"})
 
 # Pascal VOC writes some class names as one word; a word-vector model needs real words.
-CLASS_WORDS = {"diningtable": "dining table", "pottedplant": "potted plant",
-               "tvmonitor": "tv monitor"}
+CLASS_WORDS = {"diningtable": "dining table", "pottedplant": "potted plant", "tvmonitor": "tv monitor"}
 
 
 class DatasetError(ImageSearchError):
@@ -79,9 +79,10 @@ class Dataset:
     def classes(self) -> list[str]:
         return sorted(set(self.labels))
 
-    def subset(self, indices: Sequence[int], name: str | None = None) -> "Dataset":
-        return Dataset(name or f"{self.name}-subset{len(indices)}", self.root,
-                       tuple(self.items[i] for i in indices))
+    def subset(self, indices: Sequence[int], name: str | None = None) -> Dataset:
+        return Dataset(
+            name or f"{self.name}-subset{len(indices)}", self.root, tuple(self.items[i] for i in indices)
+        )
 
     @cached_property
     def content_hash(self) -> str:
@@ -118,8 +119,9 @@ def load_folder(root: str | os.PathLike, name: str | None = None) -> Dataset:
     """
     root = Path(root)
     if not root.is_dir():
-        raise DatasetError(f"data set folder {root} does not exist. Give a folder with one "
-                           "subfolder of images per class.")
+        raise DatasetError(
+            f"data set folder {root} does not exist. Give a folder with one subfolder of images per class."
+        )
     captions: dict[str, list[str]] = {}
     captions_file = root / "captions.json"
     if captions_file.exists():
@@ -127,10 +129,13 @@ def load_folder(root: str | os.PathLike, name: str | None = None) -> Dataset:
             captions = json.loads(captions_file.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise DatasetError(f"{captions_file} is not valid JSON ({error}); fix or delete it.") from None
-        if not (isinstance(captions, dict) and all(
-                isinstance(v, list) and all(isinstance(c, str) for c in v) for v in captions.values())):
-            raise DatasetError(f"{captions_file} must map 'class/file' to a list of sentences; "
-                               "fix or delete it.")
+        if not (
+            isinstance(captions, dict)
+            and all(isinstance(v, list) and all(isinstance(c, str) for c in v) for v in captions.values())
+        ):
+            raise DatasetError(
+                f"{captions_file} must map 'class/file' to a list of sentences; fix or delete it."
+            )
     items, ignored = [], []
     for class_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for path in sorted(class_dir.iterdir()):
@@ -142,11 +147,15 @@ def load_folder(root: str | os.PathLike, name: str | None = None) -> Dataset:
             else:
                 ignored.append(path)
     if not items:
-        raise DatasetError(f"no images found in class subfolders of {root}. Expected "
-                           f"{root}/<class>/<image> with extensions {sorted(IMAGE_EXTENSIONS)}.")
+        raise DatasetError(
+            f"no images found in class subfolders of {root}. Expected "
+            f"{root}/<class>/<image> with extensions {sorted(IMAGE_EXTENSIONS)}."
+        )
     if ignored:
-        warnings.warn(f"{len(ignored)} files in {root} are not images and were left out, "
-                      f"e.g. {ignored[0]}", stacklevel=2)
+        warnings.warn(
+            f"{len(ignored)} files in {root} are not images and were left out, e.g. {ignored[0]}",
+            stacklevel=2,
+        )
     return Dataset(name or root.name, root, _sorted_items(items), tuple(ignored))
 
 
@@ -160,6 +169,7 @@ def load_embedded() -> Dataset:
 
 
 # --- Pascal Sentences --------------------------------------------------------------------
+
 
 def pascal_manifest() -> dict[str, str]:
     """relative path -> SHA-256 of index.html and the 1000 photos (the shipped pascal-sentences.sha256)."""
@@ -211,10 +221,12 @@ def _fetch_one(relpath: str, digest: str, source: str, dest: Path) -> str | None
                     raise ValueError(f"corrupt copy in {local}")
         else:
             import pooch  # a dependency only for downloads
+
             url = source.rstrip("/") + "/" + relpath
             target.parent.mkdir(parents=True, exist_ok=True)
-            pooch.retrieve(url, known_hash=f"sha256:{digest}", fname=target.name,
-                           path=target.parent, progressbar=False)
+            pooch.retrieve(
+                url, known_hash=f"sha256:{digest}", fname=target.name, path=target.parent, progressbar=False
+            )
     except ValueError as error:  # pooch's hash mismatch
         return f"{relpath}: SHA-256 does not match the manifest ({str(error).splitlines()[0]})"
     except Exception as error:  # network and HTTP errors, named per file
@@ -222,9 +234,14 @@ def _fetch_one(relpath: str, digest: str, source: str, dest: Path) -> str | None
     return None
 
 
-def fetch_pascal_sentences(source: str | None = None, dest: str | os.PathLike | None = None, *,
-                           progress: bool = True, workers: int = 8,
-                           manifest: dict[str, str] | None = None) -> Path:
+def fetch_pascal_sentences(
+    source: str | None = None,
+    dest: str | os.PathLike | None = None,
+    *,
+    progress: bool = True,
+    workers: int = 8,
+    manifest: dict[str, str] | None = None,
+) -> Path:
     """Download (or copy) the Pascal Sentences site into the cache, checking every file.
 
     `source` is a base URL or a local folder laid out like the site; by default the environment
@@ -240,20 +257,30 @@ def fetch_pascal_sentences(source: str | None = None, dest: str | os.PathLike | 
     errors: list[str] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = pool.map(lambda rel: _fetch_one(rel, manifest[rel], source, dest), relpaths)
-        for error in tqdm(results, total=len(relpaths), desc="Pascal Sentences",
-                          unit="file", disable=not progress):
+        for error in tqdm(
+            results, total=len(relpaths), desc="Pascal Sentences", unit="file", disable=not progress
+        ):
             if error:
                 errors.append(error)
     if errors:
-        shown = "\n  ".join(errors[:10]) + (f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else "")
-        raise DatasetError(f"{len(errors)} of {len(relpaths)} Pascal Sentences files could not be "
-                           f"fetched from {source}:\n  {shown}\nValid files were kept in {dest}; "
-                           f"rerun to retry, or give another source with --from or {PASCAL_SOURCE_ENV}.")
+        shown = "\n  ".join(errors[:10]) + (
+            f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""
+        )
+        raise DatasetError(
+            f"{len(errors)} of {len(relpaths)} Pascal Sentences files could not be "
+            f"fetched from {source}:\n  {shown}\nValid files were kept in {dest}; "
+            f"rerun to retry, or give another source with --from or {PASCAL_SOURCE_ENV}."
+        )
     return dest
 
 
-def load_pascal_sentences(root: str | os.PathLike | None = None, *, fetch: bool = True,
-                          source: str | None = None, progress: bool = True) -> Dataset:
+def load_pascal_sentences(
+    root: str | os.PathLike | None = None,
+    *,
+    fetch: bool = True,
+    source: str | None = None,
+    progress: bool = True,
+) -> Dataset:
     """The 1000 Pascal Sentences photos with their captions, fetched first if needed."""
     root = Path(root) if root is not None else pascal_root()
     manifest = pascal_manifest()
@@ -265,10 +292,11 @@ def load_pascal_sentences(root: str | os.PathLike | None = None, *, fetch: bool 
     rows = parse_pascal_index(index.read_text(encoding="utf-8", errors="replace"))
     missing = [rel for rel in rows if not (root / rel).exists()]
     if missing:
-        raise DatasetError(f"{len(missing)} Pascal images are missing in {root}, e.g. {missing[0]}. "
-                           "Run `python -m imagesearch fetch pascal-sentences`.")
-    items = [Item(root / rel, class_to_label(rel.split("/")[0]), captions)
-             for rel, captions in rows.items()]
+        raise DatasetError(
+            f"{len(missing)} Pascal images are missing in {root}, e.g. {missing[0]}. "
+            "Run `python -m imagesearch fetch pascal-sentences`."
+        )
+    items = [Item(root / rel, class_to_label(rel.split("/")[0]), captions) for rel, captions in rows.items()]
     return Dataset("pascal-sentences", root, _sorted_items(items))
 
 
@@ -281,11 +309,14 @@ def load_dataset(name: str, **kwargs) -> Dataset:
     path = Path(name).expanduser()
     if path.is_dir():
         return load_folder(path)
-    raise DatasetError(f"unknown data set {name!r}: use pascal-sentences, embedded, "
-                       "or the path of a folder with one subfolder of images per class.")
+    raise DatasetError(
+        f"unknown data set {name!r}: use pascal-sentences, embedded, "
+        "or the path of a folder with one subfolder of images per class."
+    )
 
 
 # --- caption text: words with plurals folded (the rules live in text.py) -------------------
+
 
 def caption_word_sets(captions: Sequence[Sequence[str]]) -> tuple[list[list[set[str]]], set[str]]:
     """Per image, per caption: the set of folded words; and the vocabulary of all captions."""
@@ -296,14 +327,21 @@ def caption_word_sets(captions: Sequence[Sequence[str]]) -> tuple[list[list[set[
 
 # --- describing a data set: balance, examples, images that show several classes -------------
 
+
 def class_counts(dataset: Dataset) -> list[dict]:
     """Per class (sorted): images, captions and captions per image: the balance at a glance."""
     rows = []
     for label in dataset.classes:
         items = [item for item in dataset if item.label == label]
         captions = sum(len(item.captions) for item in items)
-        rows.append({"class": label, "images": len(items), "captions": captions,
-                     "captions per image": round(captions / len(items), 2)})
+        rows.append(
+            {
+                "class": label,
+                "images": len(items),
+                "captions": captions,
+                "captions per image": round(captions / len(items), 2),
+            }
+        )
     return rows
 
 
@@ -313,8 +351,9 @@ def example_items(dataset: Dataset, classes: int = 4, per_class: int = 4) -> dic
     names = dataset.classes
     step = max(1, len(names) // max(classes, 1))
     chosen = names[::step][:classes]
-    return {label: [i for i, item in enumerate(dataset) if item.label == label][:per_class]
-            for label in chosen}
+    return {
+        label: [i for i, item in enumerate(dataset) if item.label == label][:per_class] for label in chosen
+    }
 
 
 def other_class_mentions(dataset: Dataset, min_captions: int = 2) -> list[tuple[int, list[str]]]:
@@ -331,8 +370,11 @@ def other_class_mentions(dataset: Dataset, min_captions: int = 2) -> list[tuple[
             continue
         need = min(min_captions, len(item.captions))
         forms = [word_forms(caption_tokens(c), names) for c in item.captions]
-        others = [label for label, names in words.items() if label != item.label
-                  and sum(bool(f & names) for f in forms) >= need]
+        others = [
+            label
+            for label, names in words.items()
+            if label != item.label and sum(bool(f & names) for f in forms) >= need
+        ]
         if others:
             found.append((number, others))
     return found
@@ -363,8 +405,9 @@ def mention_counts(dataset: Dataset, mentions: list[tuple[int, list[str]]], top:
     return [{"class": label, "also named": other, "images": n} for (label, other), n in ranked]
 
 
-def mention_examples(dataset: Dataset, mentions: list[tuple[int, list[str]]], count: int = 8,
-                     per_other: int = 2) -> list[dict]:
+def mention_examples(
+    dataset: Dataset, mentions: list[tuple[int, list[str]]], count: int = 8, per_other: int = 2
+) -> list[dict]:
     """One image for each of the `count` most frequent (class, other class) pairs (the first
     such image), with the first caption that names the other class: the evidence to show.
     At most `per_other` pairs name the same other class, so that "person" (in almost every
@@ -375,10 +418,12 @@ def mention_examples(dataset: Dataset, mentions: list[tuple[int, list[str]]], co
             break
         if sum(e["also named"] == pair["also named"] for e in examples) >= per_other:
             continue
-        number = next(n for n, others in mentions
-                      if dataset[n].label == pair["class"] and pair["also named"] in others)
+        number = next(
+            n for n, others in mentions if dataset[n].label == pair["class"] and pair["also named"] in others
+        )
         names = class_words(pair["also named"])
         caption = next(c for c in dataset[number].captions if word_forms(caption_tokens(c), names) & names)
-        examples.append({"item": number, "class": pair["class"], "also named": pair["also named"],
-                         "caption": caption})
+        examples.append(
+            {"item": number, "class": pair["class"], "also named": pair["also named"], "caption": caption}
+        )
     return examples

@@ -1,5 +1,6 @@
 """`make demo`: index the embedded data set, run image and text searches and tag images,
 print them as tables, and draw a contact sheet of it all."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,12 +37,16 @@ def run_demo(out: Path, model: str = DEFAULT_MODEL) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     dataset = load_embedded()
     report = build_index(dataset, out / "index", model=model, force=True)
-    print(f"Indexed {report.count} images of the embedded data set ({len(dataset.classes)} classes) "
-          f"with {model} in {out / 'index'}")
+    print(
+        f"Indexed {report.count} images of the embedded data set ({len(dataset.classes)} classes) "
+        f"with {model} in {out / 'index'}"
+    )
     if not (out / "index" / f"{JOINT}.json").exists():
         model = train_joint_index(out / "index")
-        print(f"Trained the joint image-word model in {model.train_time_s:.1f} s "
-              f"({len(model.history['loss'])} epochs on cached features)")
+        print(
+            f"Trained the joint image-word model in {model.train_time_s:.1f} s "
+            f"({len(model.history['loss'])} epochs on cached features)"
+        )
     engine = SearchEngine(out / "index")
     queries, rows_of_results = [], []
     for row in demo_queries(engine):
@@ -57,8 +62,12 @@ def run_demo(out: Path, model: str = DEFAULT_MODEL) -> Path:
 
     for text in DEMO_TEXTS:
         answer = engine.text_search(text, DEMO_K)
-        print_results(f"\nText query: {text!r}", answer.results,
-                      names=result_keys(engine, answer.results), column="image")
+        print_results(
+            f"\nText query: {text!r}",
+            answer.results,
+            names=result_keys(engine, answer.results),
+            column="image",
+        )
         queries.append((None, text))
         rows_of_results.append(answer.results)
     sheet = save_figure(result_grid(queries, rows_of_results), out / "contact_sheet.png")

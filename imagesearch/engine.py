@@ -4,6 +4,7 @@
 focus); `SearchEngine` opens one lazily: the CNN is loaded only when a query image is not in
 the index, and nothing is loaded twice.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,13 +26,13 @@ from .splits import Split, stratified_split
 from .storage import ImageSearchError, atomic_path
 
 IMAGES = "images"
-JOINT = "joint"            # the joint-space index: NAME.ann/.npy/.json beside the image index
+JOINT = "joint"  # the joint-space index: NAME.ann/.npy/.json beside the image index
 JOINT_MODEL_DIR = "joint"  # the trained head: joint/joint.keras + joint/joint.json
 CLASS_WEIGHTS_FILE = "class_weights.npz"
 SPLIT_SEED = 0
 TAG_VOCABULARY_SIZE = 20_000
-DEFAULT_K = 10             # results of a search, words of a similar-words query
-DEFAULT_TAGS = 5           # tags of an image
+DEFAULT_K = 10  # results of a search, words of a similar-words query
+DEFAULT_TAGS = 5  # tags of an image
 
 
 @dataclass(frozen=True)
@@ -64,13 +65,28 @@ class BuildReport:
 
 
 def _item_records(dataset: Dataset, rows: np.ndarray) -> list[dict[str, Any]]:
-    return [{"path": str(dataset[i].path), "label": dataset[i].label, "key": dataset[i].key,
-             "captions": list(dataset[i].captions)} for i in rows]
+    return [
+        {
+            "path": str(dataset[i].path),
+            "label": dataset[i].label,
+            "key": dataset[i].key,
+            "captions": list(dataset[i].captions),
+        }
+        for i in rows
+    ]
 
 
-def build_index(dataset: Dataset, out: str | os.PathLike, *, model: str = DEFAULT_MODEL,
-                weights: str | None = None, n_trees: int = DEFAULT_TREES,
-                on_error: str = "raise", force: bool = False, progress: bool = True) -> BuildReport:
+def build_index(
+    dataset: Dataset,
+    out: str | os.PathLike,
+    *,
+    model: str = DEFAULT_MODEL,
+    weights: str | None = None,
+    n_trees: int = DEFAULT_TREES,
+    on_error: str = "raise",
+    force: bool = False,
+    progress: bool = True,
+) -> BuildReport:
     """Index `dataset` into folder `out`: image features (cached), Annoy index, focus weights.
 
     A folder that already holds this very index is left as it is (no CNN is built to find that
@@ -79,8 +95,13 @@ def build_index(dataset: Dataset, out: str | os.PathLike, *, model: str = DEFAUL
     """
     out = Path(out)
     image_model = LazyImageModel(model, weights)
-    settings = {"dataset": dataset.name, "dataset_hash": dataset.content_hash,
-                "weights": image_model.weights_id, "resample": DEFAULT_RESAMPLE, "n_trees": n_trees}
+    settings = {
+        "dataset": dataset.name,
+        "dataset_hash": dataset.content_hash,
+        "weights": image_model.weights_id,
+        "resample": DEFAULT_RESAMPLE,
+        "n_trees": n_trees,
+    }
     if (out / f"{IMAGES}.json").exists():
         old = json.loads((out / f"{IMAGES}.json").read_text())
         same = old.get("model") == model and all(old.get(k) == v for k, v in settings.items())
@@ -89,33 +110,52 @@ def build_index(dataset: Dataset, out: str | os.PathLike, *, model: str = DEFAUL
         if not force:
             raise ImageSearchError(
                 f"{out} already holds an index of {old.get('dataset')!r} with model "
-                f"{old.get('model')!r}; choose another --out, or pass --force to replace it.")
+                f"{old.get('model')!r}; choose another --out, or pass --force to replace it."
+            )
     features = extract_features(dataset, image_model, on_error=on_error, progress=progress)
     records = _item_records(dataset, features.item_numbers)
     labels = [record["label"] for record in records]
     split = stratified_split(labels, seed=SPLIT_SEED)
-    index = EmbeddingIndex.build(features.features, records, model=model, n_trees=n_trees,
-                                 split=split.to_json(), skipped=features.skipped,
-                                 **{k: v for k, v in settings.items() if k != "n_trees"})
+    index = EmbeddingIndex.build(
+        features.features,
+        records,
+        model=model,
+        n_trees=n_trees,
+        split=split.to_json(),
+        skipped=features.skipped,
+        **{k: v for k, v in settings.items() if k != "n_trees"},
+    )
     # Focus weights: the ImageNet head where the model has one, else a classifier of our own.
     if image_model.class_weights is not None:
         weights_ = ClassWeights(image_model.class_weights, tuple(image_model.class_names), "imagenet")
     else:
-        weights_ = fit_class_weights(features.features, labels, split.train,
-                                     source=f"logistic regression on {dataset.name} training split")
+        weights_ = fit_class_weights(
+            features.features,
+            labels,
+            split.train,
+            source=f"logistic regression on {dataset.name} training split",
+        )
     with atomic_path(out / CLASS_WEIGHTS_FILE) as tmp:
         with open(tmp, "wb") as f:
-            np.savez(f, weights=weights_.weights, classes=np.asarray(weights_.classes),
-                     source=np.asarray(weights_.source))
+            np.savez(
+                f,
+                weights=weights_.weights,
+                classes=np.asarray(weights_.classes),
+                source=np.asarray(weights_.source),
+            )
     index.save(out, IMAGES)
     return BuildReport(out, len(records), features.skipped, features.from_cache)
 
 
 def joint_settings(images: EmbeddingIndex, vectors: str, vector_dim: int) -> dict[str, Any]:
     """What a joint model depends on; a saved model must match all of it to be used."""
-    return {"image_model": images.metadata["model"], "feature_dim": images.dim,
-            "vectors": vectors, "vector_dim": vector_dim,
-            "dataset_hash": images.metadata.get("dataset_hash")}
+    return {
+        "image_model": images.metadata["model"],
+        "feature_dim": images.dim,
+        "vectors": vectors,
+        "vector_dim": vector_dim,
+        "dataset_hash": images.metadata.get("dataset_hash"),
+    }
 
 
 def label_targets(kv, labels: list[str]) -> np.ndarray:
@@ -126,8 +166,14 @@ def label_targets(kv, labels: list[str]) -> np.ndarray:
     return np.stack([by_label[label] for label in labels]).astype(np.float32)
 
 
-def train_joint_index(folder: str | os.PathLike, *, vectors: str | None = None, epochs: int = DEFAULT_EPOCHS,
-                      seed: int = 0, verbose: int = 0):
+def train_joint_index(
+    folder: str | os.PathLike,
+    *,
+    vectors: str | None = None,
+    epochs: int = DEFAULT_EPOCHS,
+    seed: int = 0,
+    verbose: int = 0,
+):
     """Train the joint model on an index folder's cached features and index every image in
     word space. Needs no CNN: the features are the ones stored in the image index."""
     from .glove import DEFAULT_VECTORS, load_word_vectors
@@ -139,15 +185,25 @@ def train_joint_index(folder: str | os.PathLike, *, vectors: str | None = None, 
     kv = load_word_vectors(vectors)
     labels = [item["label"] for item in images.records]
     split = Split.from_json(images.metadata["split"])
-    model = train_joint_model(images.vectors, label_targets(kv, labels), split, epochs=epochs,
-                              seed=seed, settings=joint_settings(images, vectors, kv.vector_size),
-                              verbose=verbose)
+    model = train_joint_model(
+        images.vectors,
+        label_targets(kv, labels),
+        split,
+        epochs=epochs,
+        seed=seed,
+        settings=joint_settings(images, vectors, kv.vector_size),
+        verbose=verbose,
+    )
     model.save(folder / JOINT_MODEL_DIR)
-    joint = EmbeddingIndex.build(model.embed(images.vectors), images.records,
-                                 model=f"joint:{images.metadata['model']}:{vectors}",
-                                 word_vectors=vectors, image_model=images.metadata["model"],
-                                 dataset_hash=images.metadata.get("dataset_hash"),
-                                 split=images.metadata["split"])
+    joint = EmbeddingIndex.build(
+        model.embed(images.vectors),
+        images.records,
+        model=f"joint:{images.metadata['model']}:{vectors}",
+        word_vectors=vectors,
+        image_model=images.metadata["model"],
+        dataset_hash=images.metadata.get("dataset_hash"),
+        split=images.metadata["split"],
+    )
     joint.save(folder, JOINT)
     return model
 
@@ -173,8 +229,7 @@ class SearchEngine:
         if not path.exists():
             raise IndexLoadError(f"{path} is missing; rebuild the index to search with focus.")
         with np.load(path) as data:
-            return ClassWeights(data["weights"], tuple(str(c) for c in data["classes"]),
-                                str(data["source"]))
+            return ClassWeights(data["weights"], tuple(str(c) for c in data["classes"]), str(data["source"]))
 
     @cached_property
     def split(self) -> Split:
@@ -187,33 +242,42 @@ class SearchEngine:
         """
         if isinstance(query, (int, np.integer)):
             if not 0 <= int(query) < len(self.images):
-                raise IndexLoadError(f"item {query} is out of range: the index has "
-                                     f"{len(self.images)} items.")
+                raise IndexLoadError(f"item {query} is out of range: the index has {len(self.images)} items.")
             return self.images.vectors[int(query)], int(query)
         row = self.images.row_of_path(query)
         if row is not None:
             return self.images.vectors[row], row
-        vector = embed_images(self.image_model, [query],
-                              resample=self.images.metadata.get("resample", DEFAULT_RESAMPLE))[0]
+        vector = embed_images(
+            self.image_model, [query], resample=self.images.metadata.get("resample", DEFAULT_RESAMPLE)
+        )[0]
         return vector, None
 
-    def similar_images(self, query: int | str | os.PathLike, k: int = DEFAULT_K, *,
-                       focus: str | None = None, exact: bool = False) -> list[Result]:
+    def similar_images(
+        self,
+        query: int | str | os.PathLike,
+        k: int = DEFAULT_K,
+        *,
+        focus: str | None = None,
+        exact: bool = False,
+    ) -> list[Result]:
         """Images like the query (an item number or an image file), optionally focused on a class."""
         vector, row = self.image_vector(query)
         exclude = [row] if row is not None else []
         if focus is None:
             return self.images.search(vector, k, exclude=exclude, exact=exact)
-        rows, scores = focused_search(self.images.vectors, vector,
-                                      self.class_weights.vector(focus), k, exclude)
+        rows, scores = focused_search(
+            self.images.vectors, vector, self.class_weights.vector(focus), k, exclude
+        )
         return self.images.results_for(rows, scores)
 
     # -- language: text search, tags, similar words ---------------------------------------
     @cached_property
     def joint_index(self) -> EmbeddingIndex:
         if not (self.folder / f"{JOINT}.json").exists():
-            raise IndexLoadError(f"{self.folder} has no joint image-word model yet: train it with "
-                                 f"`python -m imagesearch train {self.folder}`.")
+            raise IndexLoadError(
+                f"{self.folder} has no joint image-word model yet: train it with "
+                f"`python -m imagesearch train {self.folder}`."
+            )
         return EmbeddingIndex.load(self.folder, JOINT)
 
     @property

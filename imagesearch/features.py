@@ -5,15 +5,17 @@ VGG16 takes about 0.3 s per photo on a laptop CPU, so features are computed once
 in batches (memory stays bounded for any data set), saves each finished chunk atomically, and
 so continues where it stopped after Ctrl-C or a kill.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -33,8 +35,8 @@ CHUNK_SIZE = 64
 class FeatureSet:
     """Features of the images that could be read; `item_numbers` maps each row to its data set item."""
 
-    features: np.ndarray          # n x dim, float32, as the model gives them
-    item_numbers: np.ndarray      # n item numbers into the data set
+    features: np.ndarray  # n x dim, float32, as the model gives them
+    item_numbers: np.ndarray  # n item numbers into the data set
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (item key, reason)
     cache_file: Path | None = None
     from_cache: bool = False
@@ -58,8 +60,9 @@ def _save_npz(path: Path, **arrays) -> None:
             np.savez(f, **arrays)
 
 
-def read_batch(paths: Sequence[Path], size: tuple[int, int], resample: str, on_error: str
-                  ) -> tuple[list[int], np.ndarray, list[tuple[int, str]]]:
+def read_batch(
+    paths: Sequence[Path], size: tuple[int, int], resample: str, on_error: str
+) -> tuple[list[int], np.ndarray, list[tuple[int, str]]]:
     """(positions read, uint8 batch, failures) for one chunk of paths."""
     loaded, failures = [], []
     for position, path in enumerate(paths):
@@ -70,25 +73,37 @@ def read_batch(paths: Sequence[Path], size: tuple[int, int], resample: str, on_e
                 raise
             failures.append((position, error.reason))
     positions = [p for p, _ in loaded]
-    batch = (np.stack([a for _, a in loaded]) if loaded
-             else np.zeros((0, size[1], size[0], 3), np.uint8))
+    batch = np.stack([a for _, a in loaded]) if loaded else np.zeros((0, size[1], size[0], 3), np.uint8)
     return positions, batch, failures
 
 
-def embed_images(model: ImageModel | LazyImageModel, paths: Sequence[str | os.PathLike], *,
-                 resample: str = DEFAULT_RESAMPLE, batch_size: int = 32) -> np.ndarray:
+def embed_images(
+    model: ImageModel | LazyImageModel,
+    paths: Sequence[str | os.PathLike],
+    *,
+    resample: str = DEFAULT_RESAMPLE,
+    batch_size: int = 32,
+) -> np.ndarray:
     """Features of image files outside any data set (e.g. a query photo); errors raise."""
     out = []
     for start in range(0, len(paths), batch_size):
-        _, batch, _ = read_batch([Path(p) for p in paths[start:start + batch_size]],
-                                    model.input_size, resample, "raise")
+        _, batch, _ = read_batch(
+            [Path(p) for p in paths[start : start + batch_size]], model.input_size, resample, "raise"
+        )
         out.append(model.embed_batch(batch))
     return np.concatenate(out) if out else np.zeros((0, model.dim), np.float32)
 
 
-def extract_features(dataset: Dataset, model: ImageModel | LazyImageModel, *, resample: str = DEFAULT_RESAMPLE,
-                     batch_size: int = 32, on_error: Literal["raise", "skip"] = "raise",
-                     cache: bool | str | os.PathLike = True, progress: bool = True) -> FeatureSet:
+def extract_features(
+    dataset: Dataset,
+    model: ImageModel | LazyImageModel,
+    *,
+    resample: str = DEFAULT_RESAMPLE,
+    batch_size: int = 32,
+    on_error: Literal["raise", "skip"] = "raise",
+    cache: bool | str | os.PathLike = True,
+    progress: bool = True,
+) -> FeatureSet:
     """Features for every item of `dataset`, from the cache when it has them.
 
     `on_error="skip"` leaves unreadable images out and lists them in `skipped` (by name and
@@ -113,7 +128,7 @@ def extract_features(dataset: Dataset, model: ImageModel | LazyImageModel, *, re
     bar = tqdm(total=n, desc=f"{model.name} features", unit="img", disable=not progress)
 
     def read_chunk(start: int):
-        paths = dataset.paths[start:start + CHUNK_SIZE]
+        paths = dataset.paths[start : start + CHUNK_SIZE]
         return read_batch(paths, model.input_size, resample, on_error)
 
     todo = []
@@ -135,13 +150,12 @@ def extract_features(dataset: Dataset, model: ImageModel | LazyImageModel, *, re
             positions, batch, failures = future.result()
             if i + 1 < len(todo):
                 future = pool.submit(read_chunk, todo[i + 1][0])
-            feats = [model.embed_batch(batch[b:b + batch_size]) for b in range(0, len(batch), batch_size)]
+            feats = [model.embed_batch(batch[b : b + batch_size]) for b in range(0, len(batch), batch_size)]
             feats = np.concatenate(feats) if feats else np.zeros((0, model.dim), np.float32)
             items = np.asarray([start + p for p in positions], dtype=np.int64)
             skipped = [(dataset[start + p].key, reason) for p, reason in failures]
             if chunk_file is not None:
-                _save_npz(chunk_file, features=feats, items=items,
-                          skipped=np.asarray(json.dumps(skipped)))
+                _save_npz(chunk_file, features=feats, items=items, skipped=np.asarray(json.dumps(skipped)))
             parts.append((feats, items, skipped))
             bar.update(min(CHUNK_SIZE, n - start))
     bar.close()
@@ -163,8 +177,7 @@ def extract_features(dataset: Dataset, model: ImageModel | LazyImageModel, *, re
 
 def _read_chunk(path: Path) -> tuple[np.ndarray, np.ndarray, list]:
     with np.load(path) as data:
-        return (data["features"], data["items"],
-                [tuple(s) for s in json.loads(str(data["skipped"]))])
+        return (data["features"], data["items"], [tuple(s) for s in json.loads(str(data["skipped"]))])
 
 
 def _read_final(path: Path, on_error: str) -> FeatureSet:
@@ -176,5 +189,7 @@ def _read_final(path: Path, on_error: str) -> FeatureSet:
 
 def _raise_skipped(skipped: list) -> None:
     key, reason = skipped[0]
-    raise ImageSearchError(f"{len(skipped)} images could not be read, e.g. {key}: {reason}. "
-                           "Fix them (the cache is then rebuilt) or use on_error='skip'.")
+    raise ImageSearchError(
+        f"{len(skipped)} images could not be read, e.g. {key}: {reason}. "
+        "Fix them (the cache is then rebuilt) or use on_error='skip'."
+    )

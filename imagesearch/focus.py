@@ -6,10 +6,11 @@ about the bottle. With `vgg16` the weights are the ImageNet `predictions` column
 has no ImageNet head, so a linear classifier fitted on the data set's own training labels
 provides them. Both reach `focused_search` as the same dim x classes matrix.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -24,9 +25,9 @@ class UnknownClassError(ImageSearchError):
 
 @dataclass(frozen=True)
 class ClassWeights:
-    weights: np.ndarray      # dim x n_classes
+    weights: np.ndarray  # dim x n_classes
     classes: tuple[str, ...]
-    source: str              # "imagenet" or "fitted on <data set> training split"
+    source: str  # "imagenet" or "fitted on <data set> training split"
 
     def columns(self, name: str) -> list[int]:
         """The classes a focus name stands for: the exact class, else every class whose name
@@ -34,8 +35,7 @@ class ClassWeights:
         wanted = name.strip().lower()
         columns = [i for i, c in enumerate(self.classes) if c.lower() == wanted]
         if not columns:
-            columns = [i for i, c in enumerate(self.classes)
-                       if wanted in c.lower().replace(",", " ").split()]
+            columns = [i for i, c in enumerate(self.classes) if wanted in c.lower().replace(",", " ").split()]
         if not columns:
             shown = ", ".join(self.classes[:25]) + (", ..." if len(self.classes) > 25 else "")
             raise UnknownClassError(f"no class {name!r} to focus on; known classes: {shown}")
@@ -49,8 +49,15 @@ class ClassWeights:
         return [self.classes[i] for i in self.columns(name)]
 
 
-def fit_class_weights(features: np.ndarray, labels: Sequence[str], train_rows: Sequence[int], *,
-                      source: str = "fitted", C: float = 10.0, seed: int = 0) -> ClassWeights:
+def fit_class_weights(
+    features: np.ndarray,
+    labels: Sequence[str],
+    train_rows: Sequence[int],
+    *,
+    source: str = "fitted",
+    C: float = 10.0,
+    seed: int = 0,
+) -> ClassWeights:
     """A multinomial logistic regression on the unit feature vectors of the training rows."""
     from sklearn.linear_model import LogisticRegression
 
@@ -66,7 +73,8 @@ def reweight(vectors: np.ndarray, class_vector: np.ndarray) -> np.ndarray:
     return l2_normalize(np.asarray(vectors, np.float32) * np.asarray(class_vector, np.float32))
 
 
-def focused_search(vectors: np.ndarray, query: np.ndarray, class_vector: np.ndarray, k: int,
-                   exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+def focused_search(
+    vectors: np.ndarray, query: np.ndarray, class_vector: np.ndarray, k: int, exclude: Sequence[int] = ()
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-k by cosine after re-weighting both the query and the collection."""
     return exact_search(reweight(vectors, class_vector), reweight(query, class_vector), k, exclude)

@@ -12,6 +12,7 @@ Beside gensim's files the folder holds ``words.txt``, the vocabulary in order, s
 can read the vectors with :func:`load_word_table` without importing gensim (about a second:
 scipy.stats). gensim and pooch are therefore imported inside the functions that convert.
 """
+
 from __future__ import annotations
 
 import json
@@ -72,8 +73,13 @@ def _set_id(name: str, source, known_hash: str | None) -> tuple[str, str | None]
     return f"{name}-kumo{KUMO_VERSION}", None
 
 
-def load_word_vectors(name: str = DEFAULT_VECTORS, *, source: str | os.PathLike | None = None,
-                      progress: bool = True, known_hash: str | None = None):
+def load_word_vectors(
+    name: str = DEFAULT_VECTORS,
+    *,
+    source: str | os.PathLike | None = None,
+    progress: bool = True,
+    known_hash: str | None = None,
+):
     """The named GloVe vectors as gensim KeyedVectors, memory-mapped from the cache (built on first use).
 
     `source` (or $IMAGESEARCH_GLOVE_URL) replaces Stanford's URL for ``glove-6b-300d``: a URL of
@@ -112,8 +118,10 @@ def load_word_table(name: str = DEFAULT_VECTORS, **kwargs) -> WordTable:
     vectors = np.load(folder / _NPY_FILE, mmap_mode="r")
     count = words.count(b"\n")
     if vectors.shape[0] != count:
-        raise WordVectorsError(f"{folder} holds {vectors.shape[0]} vectors but {count} words; "
-                               "delete that folder and the vectors will be converted again.")
+        raise WordVectorsError(
+            f"{folder} holds {vectors.shape[0]} vectors but {count} words; "
+            "delete that folder and the vectors will be converted again."
+        )
     return WordTable(words, vectors)
 
 
@@ -124,7 +132,9 @@ def _kv_dir(set_id: str) -> Path:
 def _write_words(folder: Path, words: list[str]) -> None:
     bad = next((w for w in words if "\n" in w), None)
     if bad is not None:
-        raise WordVectorsError(f"The word {bad!r} holds a line break; the vectors cannot be listed one word a line.")
+        raise WordVectorsError(
+            f"The word {bad!r} holds a line break; the vectors cannot be listed one word a line."
+        )
     write_text_atomic(folder / _WORDS_FILE, "".join(w + "\n" for w in words))
 
 
@@ -203,13 +213,16 @@ def _read_glove_300d(source: str | os.PathLike, sha256: str, progress: bool):
     try:
         kv = KeyedVectors.load_word2vec_format(str(text), binary=False, no_header=True)
     except (ValueError, EOFError, UnicodeDecodeError) as exc:
-        raise WordVectorsError(f"{text} is damaged ({type(exc).__name__}: {exc}); delete {text.parent} "
-                               f"and the zip beside it, and download again.") from exc
+        raise WordVectorsError(
+            f"{text} is damaged ({type(exc).__name__}: {exc}); delete {text.parent} "
+            f"and the zip beside it, and download again."
+        ) from exc
     finally:
         shutil.rmtree(text.parent, ignore_errors=True)  # 1 GB of text; the zip stays for a rebuild
     if kv.vector_size != 300 or not len(kv):
-        raise WordVectorsError(f"{text} holds {len(kv)} vectors of {kv.vector_size} numbers, not 300; "
-                               "it is not GloVe 6B 300d.")
+        raise WordVectorsError(
+            f"{text} holds {len(kv)} vectors of {kv.vector_size} numbers, not 300; it is not GloVe 6B 300d."
+        )
     return kv
 
 
@@ -218,26 +231,40 @@ def _fetch_glove_text(source: str | os.PathLike, sha256: str, progress: bool) ->
     import pooch
     import requests
 
-    unzip = pooch.Unzip(members=[GLOVE_6B_300D_MEMBER], extract_dir=str(cache_dir("vectors") / "glove.6B.unzip"))
+    unzip = pooch.Unzip(
+        members=[GLOVE_6B_300D_MEMBER], extract_dir=str(cache_dir("vectors") / "glove.6B.unzip")
+    )
     source = url = str(source)
     try:
         if "://" not in source:  # a local file or folder, e.g. a copy on a shared drive
             path = Path(source)
             path = path / GLOVE_6B_ZIP if path.is_dir() else path
             if not path.is_file():
-                raise WordVectorsError(f"{path} does not exist; point the GloVe source at glove.6B.zip or its folder.")
+                raise WordVectorsError(
+                    f"{path} does not exist; point the GloVe source at glove.6B.zip or its folder."
+                )
             actual = sha256_file(path)
             if actual != sha256:
-                raise WordVectorsError(f"SHA-256 hash of {path} is {actual}, expected {sha256}; "
-                                       "the file is damaged or a different one.")
+                raise WordVectorsError(
+                    f"SHA-256 hash of {path} is {actual}, expected {sha256}; "
+                    "the file is damaged or a different one."
+                )
             members = unzip(str(path), "download", None)
         else:
             url = source if source.endswith(".zip") else source.rstrip("/") + "/" + GLOVE_6B_ZIP
             # pooch downloads to a temporary file and renames it only once the hash matches.
-            members = pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=GLOVE_6B_ZIP,
-                                     path=cache_dir("vectors"), progressbar=progress, processor=unzip)
+            members = pooch.retrieve(
+                url,
+                known_hash=f"sha256:{sha256}",
+                fname=GLOVE_6B_ZIP,
+                path=cache_dir("vectors"),
+                progressbar=progress,
+                processor=unzip,
+            )
     except zipfile.BadZipFile as exc:
-        raise WordVectorsError(f"{source} is not a valid zip file ({exc}); delete it and download again.") from exc
+        raise WordVectorsError(
+            f"{source} is not a valid zip file ({exc}); delete it and download again."
+        ) from exc
     except ValueError as exc:
         if "hash" not in str(exc).lower():
             raise

@@ -4,6 +4,7 @@ Photo collections hold grayscale scans, CMYK JPEGs, palette GIFs, 16-bit PNGs, p
 rotated by an EXIF tag, and broken files. All of them must reach the CNN as plain 8-bit RGB,
 and a broken one must be reported by name here, not crash deep inside TensorFlow.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,11 @@ from .storage import ImageSearchError
 # of PNG can unpack to gigabytes. 100 M pixels is larger than any camera photo of today.
 MAX_PIXELS = 100_000_000
 
-RESAMPLING = {"bilinear": Image.Resampling.BILINEAR, "nearest": Image.Resampling.NEAREST,
-              "bicubic": Image.Resampling.BICUBIC}
+RESAMPLING = {
+    "bilinear": Image.Resampling.BILINEAR,
+    "nearest": Image.Resampling.NEAREST,
+    "bicubic": Image.Resampling.BICUBIC,
+}
 
 
 class ImageLoadError(ImageSearchError):
@@ -29,8 +33,10 @@ class ImageLoadError(ImageSearchError):
     def __init__(self, path: str | os.PathLike, reason: str):
         self.path = Path(path)
         self.reason = reason
-        super().__init__(f"cannot read image {self.path}: {reason}. "
-                         "Replace or remove the file, or index with on_error='skip'.")
+        super().__init__(
+            f"cannot read image {self.path}: {reason}. "
+            "Replace or remove the file, or index with on_error='skip'."
+        )
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -66,8 +72,11 @@ def load_rgb(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> Image.
             with Image.open(path) as image:
                 width, height = image.size
                 if width * height > max_pixels:
-                    raise ImageLoadError(path, f"{width}x{height} pixels is more than the limit of "
-                                               f"{max_pixels} (a decompression bomb?)")
+                    raise ImageLoadError(
+                        path,
+                        f"{width}x{height} pixels is more than the limit of "
+                        f"{max_pixels} (a decompression bomb?)",
+                    )
                 image.load()
                 image = ImageOps.exif_transpose(image)
                 return _to_rgb(image)
@@ -81,8 +90,13 @@ def load_rgb(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> Image.
         raise ImageLoadError(path, f"the file is truncated or corrupt ({error})") from None
 
 
-def load_array(path: str | os.PathLike, size: tuple[int, int], *, resample: str = "bilinear",
-               max_pixels: int = MAX_PIXELS) -> np.ndarray:
+def load_array(
+    path: str | os.PathLike,
+    size: tuple[int, int],
+    *,
+    resample: str = "bilinear",
+    max_pixels: int = MAX_PIXELS,
+) -> np.ndarray:
     """Load, fix and squash an image to `size` (width, height) as a uint8 HxWx3 array.
 
     The talk squashed every photo to 224x224 without keeping the aspect ratio; so do we, since
@@ -96,8 +110,9 @@ def load_array(path: str | os.PathLike, size: tuple[int, int], *, resample: str 
     return np.asarray(image, dtype=np.uint8)
 
 
-def altered_copy(path: str | os.PathLike, out: str | os.PathLike, *, mirror: bool = False,
-                 crop: float = 1.0) -> Path:
+def altered_copy(
+    path: str | os.PathLike, out: str | os.PathLike, *, mirror: bool = False, crop: float = 1.0
+) -> Path:
     """Write a mirrored and/or centre-cropped copy of an image to `out` (JPEG or PNG by name):
     a query that is not in the index, to show that search does not need the exact file.
     `crop` is the share of width and height kept (1.0: the whole image)."""

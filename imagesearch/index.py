@@ -6,14 +6,16 @@ An index folder holds, per index name: `NAME.ann` (Annoy), `NAME.npy` (the unit 
 `NAME.json` (model, dimension, items, build settings, data set hash), written atomically, the
 JSON last, so that a folder with a JSON file always holds a complete index.
 """
+
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -28,19 +30,21 @@ class IndexLoadError(ImageSearchError):
     """An index folder that is missing, incomplete or built for something else."""
 
 
-
-
 @dataclass(frozen=True)
 class Result:
     rank: int
-    row: int        # row number in the index (= item number in its data set when nothing was skipped)
+    row: int  # row number in the index (= item number in its data set when nothing was skipped)
     path: str
     label: str
-    score: float    # cosine similarity, 1 = same direction
+    score: float  # cosine similarity, 1 = same direction
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rank": self.rank, "path": self.path, "label": self.label,
-                "score": round(float(self.score), 4)}
+        return {
+            "rank": self.rank,
+            "path": self.path,
+            "label": self.label,
+            "score": round(float(self.score), 4),
+        }
 
 
 def cosine_from_angular(distance: np.ndarray | float) -> np.ndarray | float:
@@ -48,8 +52,9 @@ def cosine_from_angular(distance: np.ndarray | float) -> np.ndarray | float:
     return 1.0 - np.square(distance) / 2.0
 
 
-def exact_search(vectors: np.ndarray, query: np.ndarray, k: int,
-                 exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+def exact_search(
+    vectors: np.ndarray, query: np.ndarray, k: int, exclude: Sequence[int] = ()
+) -> tuple[np.ndarray, np.ndarray]:
     """Top-k rows of unit `vectors` by cosine with `query` (brute force): (rows, scores)."""
     scores = vectors @ l2_normalize(query)
     if len(exclude):
@@ -75,8 +80,16 @@ class EmbeddingIndex:
 
     # -- building and storage ---------------------------------------------------------
     @classmethod
-    def build(cls, vectors: np.ndarray, records: list[dict[str, Any]], *, model: str,
-              n_trees: int = DEFAULT_TREES, seed: int = 0, **extra: Any) -> "EmbeddingIndex":
+    def build(
+        cls,
+        vectors: np.ndarray,
+        records: list[dict[str, Any]],
+        *,
+        model: str,
+        n_trees: int = DEFAULT_TREES,
+        seed: int = 0,
+        **extra: Any,
+    ) -> EmbeddingIndex:
         from annoy import AnnoyIndex
 
         vectors = l2_normalize(vectors)
@@ -85,9 +98,17 @@ class EmbeddingIndex:
         for row, vector in enumerate(vectors):
             annoy.add_item(row, vector)
         annoy.build(n_trees, n_jobs=1)  # one job: the same trees on every run
-        metadata = {"format": INDEX_FORMAT, "model": model, "dim": int(vectors.shape[1]),
-                    "metric": "angular", "n_trees": n_trees, "seed": seed,
-                    "count": len(records), **extra, "items": records}
+        metadata = {
+            "format": INDEX_FORMAT,
+            "model": model,
+            "dim": int(vectors.shape[1]),
+            "metric": "angular",
+            "n_trees": n_trees,
+            "seed": seed,
+            "count": len(records),
+            **extra,
+            "items": records,
+        }
         return cls(vectors, metadata, annoy)
 
     def save(self, folder: str | os.PathLike, name: str = "images") -> Path:
@@ -104,24 +125,36 @@ class EmbeddingIndex:
         return folder
 
     @classmethod
-    def load(cls, folder: str | os.PathLike, name: str = "images", *, model: str | None = None,
-             dim: int | None = None) -> "EmbeddingIndex":
+    def load(
+        cls,
+        folder: str | os.PathLike,
+        name: str = "images",
+        *,
+        model: str | None = None,
+        dim: int | None = None,
+    ) -> EmbeddingIndex:
         """Open a saved index; `model`/`dim`, when given, must match what it was built with."""
         folder = Path(folder)
         meta_file = folder / f"{name}.json"
         if not meta_file.exists():
-            raise IndexLoadError(f"no index {name!r} in {folder} ({meta_file.name} is missing). "
-                              f"Build one with `python -m imagesearch index DATASET --out {folder}`.")
+            raise IndexLoadError(
+                f"no index {name!r} in {folder} ({meta_file.name} is missing). "
+                f"Build one with `python -m imagesearch index DATASET --out {folder}`."
+            )
         try:
             metadata = json.loads(meta_file.read_text())
         except json.JSONDecodeError as error:
             raise IndexLoadError(f"{meta_file} is corrupt ({error}); rebuild the index.") from None
         if model is not None and metadata.get("model") != model:
-            raise IndexLoadError(f"the index in {folder} was built with model {metadata.get('model')!r}, "
-                              f"not {model!r}: query it with that model or rebuild it with --model {model}.")
+            raise IndexLoadError(
+                f"the index in {folder} was built with model {metadata.get('model')!r}, "
+                f"not {model!r}: query it with that model or rebuild it with --model {model}."
+            )
         if dim is not None and metadata.get("dim") != dim:
-            raise IndexLoadError(f"the index in {folder} holds {metadata.get('dim')}-d vectors, but the "
-                              f"query has {dim} dimensions: rebuild the index for this model.")
+            raise IndexLoadError(
+                f"the index in {folder} holds {metadata.get('dim')}-d vectors, but the "
+                f"query has {dim} dimensions: rebuild the index for this model."
+            )
         vectors = np.load(folder / f"{name}.npy", mmap_mode="r")
         annoy = _load_annoy(folder / f"{name}.ann", metadata["dim"])
         return cls(np.asarray(vectors), metadata, annoy)
@@ -135,25 +168,37 @@ class EmbeddingIndex:
         return int(self.metadata["dim"])
 
     def results_for(self, rows: Sequence[int], scores: Sequence[float]) -> list[Result]:
-        return [Result(rank, int(row), self.records[row]["path"], self.records[row]["label"], float(score))
-                for rank, (row, score) in enumerate(zip(rows, scores), start=1)]
+        return [
+            Result(rank, int(row), self.records[row]["path"], self.records[row]["label"], float(score))
+            for rank, (row, score) in enumerate(zip(rows, scores), start=1)
+        ]
 
     def _check_query(self, vector: np.ndarray) -> np.ndarray:
         vector = np.asarray(vector, dtype=np.float32).reshape(-1)
         if vector.shape[0] != self.dim:
-            raise IndexLoadError(f"query has {vector.shape[0]} dimensions, the index "
-                              f"({self.metadata['model']}) has {self.dim}.")
+            raise IndexLoadError(
+                f"query has {vector.shape[0]} dimensions, the index "
+                f"({self.metadata['model']}) has {self.dim}."
+            )
         return vector
 
-    def search(self, vector: np.ndarray, k: int = 10, *, exclude: Sequence[int] = (),
-               exact: bool = False, search_k: int = -1) -> list[Result]:
+    def search(
+        self,
+        vector: np.ndarray,
+        k: int = 10,
+        *,
+        exclude: Sequence[int] = (),
+        exact: bool = False,
+        search_k: int = -1,
+    ) -> list[Result]:
         """The k nearest items to `vector` by cosine; Annoy unless `exact`."""
         vector = self._check_query(vector)
         if exact:
             return self.results_for(*exact_search(self.vectors, vector, k, exclude))
         want = k + len(exclude)
-        rows, distances = self._annoy.get_nns_by_vector(vector, want, search_k=search_k,
-                                                        include_distances=True)
+        rows, distances = self._annoy.get_nns_by_vector(
+            vector, want, search_k=search_k, include_distances=True
+        )
         excluded = set(exclude)
         pairs = [(r, cosine_from_angular(d)) for r, d in zip(rows, distances) if r not in excluded]
         return self.results_for([r for r, _ in pairs[:k]], [s for _, s in pairs[:k]])
@@ -167,7 +212,9 @@ class EmbeddingIndex:
     @cached_property
     def _rows_by_path(self) -> dict[str, int]:
         # Built once: a script sending many query images must not resolve every path each time.
-        return {str(Path(item["path"]).resolve()): row for row, item in reversed(list(enumerate(self.records)))}
+        return {
+            str(Path(item["path"]).resolve()): row for row, item in reversed(list(enumerate(self.records)))
+        }
 
     def row_of_path(self, path: str | os.PathLike) -> int | None:
         """The row of an indexed image file (first one if listed twice), or None."""

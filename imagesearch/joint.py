@@ -9,14 +9,16 @@ The module works on numpy arrays only; callers decide where features and word ve
 and record that in ``settings``, which is saved next to the model so a later run can refuse a
 model trained for a different CNN, feature size or word-vector table.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -73,8 +75,6 @@ class JointModelMismatchError(JointModelError):
         )
 
 
-
-
 def _json_default(obj: Any) -> Any:
     # Callers naturally hand over numpy scalars (e.g. features.shape[1]); JSON wants plain types.
     if isinstance(obj, np.integer):
@@ -99,7 +99,7 @@ def _to_plain(obj: Any) -> Any:
 
 def build_joint_head(
     input_dim: int, output_dim: int, *, hidden: int = 2000, dropout: float = 0.5
-) -> "keras.Model":
+) -> keras.Model:
     """The talk's head: Dense(hidden) -> BN -> ReLU -> Dropout -> Dense(output_dim) -> BN.
 
     Uncompiled; :func:`train_joint_model` compiles it with the cosine loss. The final BatchNorm
@@ -121,7 +121,7 @@ def build_joint_head(
 class JointModel:
     """A trained head plus everything needed to trust it later: settings, history, time."""
 
-    model: "keras.Model"
+    model: keras.Model
     history: dict[str, list[float]]
     settings: dict[str, Any]
     train_time_s: float
@@ -272,7 +272,9 @@ def train_joint_model(
     try:
         caller = _to_plain(caller)
     except (TypeError, ValueError) as exc:
-        raise ImageSearchError(f"settings must be JSON-serialisable to be saved with the model: {exc}") from None
+        raise ImageSearchError(
+            f"settings must be JSON-serialisable to be saved with the model: {exc}"
+        ) from None
 
     keras = keras_module()
     import tensorflow as tf
@@ -354,8 +356,14 @@ def load_joint_model(folder: str | os.PathLike, *, expect: Mapping[str, Any] | N
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise JointModelError(f"{meta_path} is unreadable or corrupt ({exc}). Retrain: {RETRAIN_HINT}") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT or not isinstance(meta.get("settings"), dict):
+        raise JointModelError(
+            f"{meta_path} is unreadable or corrupt ({exc}). Retrain: {RETRAIN_HINT}"
+        ) from None
+    if (
+        not isinstance(meta, dict)
+        or meta.get("format") != FORMAT
+        or not isinstance(meta.get("settings"), dict)
+    ):
         raise JointModelError(f"{meta_path} is not joint-model metadata. Retrain: {RETRAIN_HINT}")
     if meta.get("format_version") != FORMAT_VERSION:
         raise JointModelError(

@@ -4,15 +4,16 @@ Vectors, labels and relevance flags in, numbers out: no index files, no models, 
 every figure can be recomputed from the arrays alone. The experiments (imagesearch.experiments)
 and the notebooks call them.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from .features import l2_normalize
 
-MIN_CAPTIONS = 2            # an image is relevant to a word when this many of its captions say it
+MIN_CAPTIONS = 2  # an image is relevant to a word when this many of its captions say it
 
 
 def precision_at_k(retrieved: Sequence[Sequence[bool]]) -> float:
@@ -21,9 +22,13 @@ def precision_at_k(retrieved: Sequence[Sequence[bool]]) -> float:
     return float(np.mean(rows)) if rows else float("nan")
 
 
-def leave_one_out_precision(vectors: np.ndarray, labels: Sequence[str], k: int = 10,
-                            queries: Sequence[int] | None = None,
-                            candidates: Sequence[int] | None = None) -> float:
+def leave_one_out_precision(
+    vectors: np.ndarray,
+    labels: Sequence[str],
+    k: int = 10,
+    queries: Sequence[int] | None = None,
+    candidates: Sequence[int] | None = None,
+) -> float:
     """Image -> image precision@k by cosine, each query left out of its own results;
     relevant = same label. `queries`/`candidates` restrict who asks and who may be found."""
     labels = np.asarray(labels)
@@ -43,7 +48,9 @@ def ranked_precision(vectors: np.ndarray, query: np.ndarray, relevant: np.ndarra
     return float(np.mean(relevant[top]))
 
 
-def relevant_to_word(word_sets: list[list[set[str]]], word: str, min_captions: int = MIN_CAPTIONS) -> np.ndarray:
+def relevant_to_word(
+    word_sets: list[list[set[str]]], word: str, min_captions: int = MIN_CAPTIONS
+) -> np.ndarray:
     """Which images have the word in at least `min_captions` of their captions."""
     return np.array([sum(word in s for s in caps) >= min_captions for caps in word_sets])
 
@@ -61,8 +68,10 @@ def chance_precision(labels: Sequence[str]) -> float:
 def per_class_precision(vectors: np.ndarray, labels: Sequence[str], k: int = 10) -> dict[str, float]:
     """Leave-one-out precision@k with the queries of each class: which classes are easy."""
     labels = np.asarray(labels)
-    return {label: leave_one_out_precision(vectors, labels, k, queries=np.flatnonzero(labels == label))
-            for label in sorted(set(labels.tolist()))}
+    return {
+        label: leave_one_out_precision(vectors, labels, k, queries=np.flatnonzero(labels == label))
+        for label in sorted(set(labels.tolist()))
+    }
 
 
 def class_similarity_matrix(vectors: np.ndarray, labels: Sequence[str]) -> tuple[np.ndarray, list[str]]:
@@ -87,8 +96,11 @@ def class_similarity_matrix(vectors: np.ndarray, labels: Sequence[str]) -> tuple
 def closest_class_pairs(matrix: np.ndarray, classes: Sequence[str], top: int = 5) -> list[dict]:
     """The `top` most similar pairs of different classes in a class_similarity_matrix (each pair
     once, ties by name): which classes the image features confuse."""
-    pairs = [(float((matrix[i, j] + matrix[j, i]) / 2), classes[i], classes[j])
-             for i in range(len(classes)) for j in range(i + 1, len(classes))]
+    pairs = [
+        (float((matrix[i, j] + matrix[j, i]) / 2), classes[i], classes[j])
+        for i in range(len(classes))
+        for j in range(i + 1, len(classes))
+    ]
     pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
     return [{"class": a, "other class": b, "mean cosine": s} for s, a, b in pairs[:top]]
 
@@ -98,7 +110,13 @@ def embedding_summary(vector: np.ndarray, top: int = 5) -> dict:
     (after ReLU and pooling, channels that never fire on an image are exactly 0)."""
     vector = np.asarray(vector, dtype=np.float32).reshape(-1)
     order = np.argsort(-vector, kind="stable")[:top]
-    return {"dimensions": int(vector.size), "zeros": int(np.sum(vector == 0)),
-            "zero share": float(np.mean(vector == 0)), "min": float(vector.min()),
-            "max": float(vector.max()), "mean": float(vector.mean()),
-            "L2 norm": float(np.linalg.norm(vector)), "top channels": [int(i) for i in order]}
+    return {
+        "dimensions": int(vector.size),
+        "zeros": int(np.sum(vector == 0)),
+        "zero share": float(np.mean(vector == 0)),
+        "min": float(vector.min()),
+        "max": float(vector.max()),
+        "mean": float(vector.mean()),
+        "L2 norm": float(np.linalg.norm(vector)),
+        "top channels": [int(i) for i in order],
+    }

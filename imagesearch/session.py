@@ -6,6 +6,7 @@ keeps the last one, so that changing one setting (k, focus) asks the same questi
 kind of question (relevance feedback on results, an image refined by words) is a new field of
 `Query` and a branch in `SearchSession._search`; the widgets only forward and render.
 """
+
 from __future__ import annotations
 
 import logging
@@ -13,9 +14,9 @@ import re
 import shutil
 import tempfile
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Sequence
 
 from .images import ImageLoadError
 from .index import Result
@@ -79,11 +80,14 @@ class Answer:
 
 # --- pure helpers ------------------------------------------------------------------------------
 
+
 def unknown_words_message(words: Sequence[str]) -> str:
     """Said when no word of a query is known: name them, so a typo is easy to spot."""
     noun = "word" if len(words) == 1 else "words"
-    return (f"Unknown {noun}: {quoted(words)} (not in the word vectors' vocabulary). "
-            "Check the spelling, or use other common English words.")
+    return (
+        f"Unknown {noun}: {quoted(words)} (not in the word vectors' vocabulary). "
+        "Check the spelling, or use other common English words."
+    )
 
 
 def ignored_words_note(words: Sequence[str]) -> str:
@@ -104,6 +108,7 @@ def report_lines(results: Sequence[Result], keys: Sequence[str]) -> list[str]:
 
 
 # --- the session -------------------------------------------------------------------------------
+
 
 class SearchSession:
     """Answers queries against one engine and remembers the last query and answer.
@@ -142,8 +147,11 @@ class SearchSession:
             self.answer = Answer(query, message=str(error), level="error")
         except Exception as error:  # a bug: say so in the answer, keep the trace in the log
             logger.exception("search failed")
-            self.answer = Answer(query, level="error", message=(
-                f"The search failed unexpectedly: {type(error).__name__}: {error}"))
+            self.answer = Answer(
+                query,
+                level="error",
+                message=(f"The search failed unexpectedly: {type(error).__name__}: {error}"),
+            )
         return self.answer
 
     def search_text(self, text: str) -> Answer:
@@ -205,8 +213,9 @@ class SearchSession:
         if query.kind == IMAGE:
             source, path = self.rows[query.image], self.engine.images.records[self.rows[query.image]]["path"]
         elif query.upload != self._upload_name:
-            raise ImageSearchError(f"No uploaded file {query.upload!r}; upload the image first "
-                                   "(search_upload).")
+            raise ImageSearchError(
+                f"No uploaded file {query.upload!r}; upload the image first (search_upload)."
+            )
         else:
             source = path = self._upload_path
         try:
@@ -214,8 +223,9 @@ class SearchSession:
         except ImageLoadError as error:  # its advice is about indexing, not about uploads
             if query.kind != UPLOAD:
                 raise
-            raise ImageSearchError(f"Cannot read the uploaded {query.upload!r} as an image: "
-                                   f"{error.reason}.") from None
+            raise ImageSearchError(
+                f"Cannot read the uploaded {query.upload!r} as an image: {error.reason}."
+            ) from None
         tags, note = self._tags(source)
         what = query.image if query.kind == IMAGE else f"the uploaded {query.upload!r}"
         text = f"{len(results)} images like {what}" + (f", focused on {query.focus!r}" if query.focus else "")

@@ -5,11 +5,13 @@ word, so the split is stratified: each class contributes its own share of test a
 items, and the split is stored (``Split.to_json``) beside the model so an evaluation can prove it
 never looked at training images.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -65,7 +67,7 @@ class Split:
         return {k: [int(i) for i in getattr(self, k)] for k in ("train", "val", "test")}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Split":
+    def from_json(cls, data: dict[str, Any]) -> Split:
         if not isinstance(data, dict) or not {"train", "val", "test"} <= set(data):
             raise ImageSearchError("a stored split must be a dict with 'train', 'val' and 'test' lists")
         return cls(train=data["train"], val=data["val"], test=data["test"])

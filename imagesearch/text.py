@@ -6,6 +6,7 @@ needs no gensim),
 :func:`fold_plural` for word forms and :data:`CLASS_SYNONYMS` for the other names of a class.
 The functions taking `kv` accept gensim KeyedVectors or a :class:`~imagesearch.glove.WordTable`.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,7 +18,8 @@ import numpy as np
 from .storage import ImageSearchError
 
 #: gensim.parsing.preprocessing.STOPWORDS (337 words; a test checks they stay equal) ...
-GENSIM_STOP_WORDS = frozenset("""
+GENSIM_STOP_WORDS = frozenset(
+    """
 a about above across after afterwards again against all almost alone along already also although
 always am among amongst amoungst amount an and another any anyhow anyone anything anyway anywhere
 are around as at back be became because become becomes becoming been before beforehand behind
@@ -39,12 +41,29 @@ throughout thru thus to together too top toward towards twelve twenty two un und
 upon us used using various very via was we well were what whatever when whence whenever where
 whereafter whereas whereby wherein whereupon wherever whether which while whither who whoever
 whole whom whose why will with within without would yet you your yours yourself yourselves
-""".split())  # noqa: SIM905 (337 words read better as text)
+""".split()
+)  # noqa: SIM905 (337 words read better as text)
 
 #: ... less the words in it that name what a photo shows: "computer" or "fire" is a query, and
 #: "front", "side" or "top" is where a thing is.
-PICTURE_WORDS = frozenset({"back", "bill", "bottom", "computer", "empty", "fire", "front", "full",
-                           "mill", "side", "system", "thick", "thin", "top"})
+PICTURE_WORDS = frozenset(
+    {
+        "back",
+        "bill",
+        "bottom",
+        "computer",
+        "empty",
+        "fire",
+        "front",
+        "full",
+        "mill",
+        "side",
+        "system",
+        "thick",
+        "thin",
+        "top",
+    }
+)
 STOP_WORDS = GENSIM_STOP_WORDS - PICTURE_WORDS
 
 # Words that name a class in captions beyond the label's own words: people write "a man" or
@@ -60,8 +79,23 @@ CLASS_SYNONYMS = {
     "dog": ("puppy",),
     "horse": ("pony", "foal"),
     "motorbike": ("motorcycle", "scooter", "moped"),
-    "person": ("people", "man", "men", "woman", "women", "boy", "girl", "child", "children",
-               "kid", "baby", "guy", "lady", "rider", "player"),
+    "person": (
+        "people",
+        "man",
+        "men",
+        "woman",
+        "women",
+        "boy",
+        "girl",
+        "child",
+        "children",
+        "kid",
+        "baby",
+        "guy",
+        "lady",
+        "rider",
+        "player",
+    ),
     "potted plant": ("houseplant",),
     "sheep": ("lamb",),
     "sofa": ("couch",),
@@ -85,6 +119,7 @@ class NoContentWordError(ImageSearchError):
 
 
 # -- word forms ---------------------------------------------------------------------------
+
 
 def caption_tokens(caption: str) -> list[str]:
     """The lower-case words (runs of a-z) of a caption."""
@@ -161,8 +196,10 @@ def content_words(text: str, vocabulary) -> tuple[list[str], list[str]]:
     tokens = tokenize(text, vocabulary)
     content = [t for t in tokens if t not in STOP_WORDS]
     if tokens and not content:
-        raise NoContentWordError(f"{text!r} has no content word: {quoted(tokens)} are all stop words "
-                                 "(like 'the', 'a', 'of'). Add a word that names what to find, e.g. 'dog'.")
+        raise NoContentWordError(
+            f"{text!r} has no content word: {quoted(tokens)} are all stop words "
+            "(like 'the', 'a', 'of'). Add a word that names what to find, e.g. 'dog'."
+        )
     return content, [t for t in tokens if t in STOP_WORDS]
 
 
@@ -179,7 +216,9 @@ class WordQuery:
 def _unit(v: np.ndarray) -> np.ndarray:
     norm = float(np.linalg.norm(v))
     if not np.isfinite(norm) or norm < 1e-12:
-        raise ImageSearchError("These words cancel each other out (their vectors sum to zero); add or change a word.")
+        raise ImageSearchError(
+            "These words cancel each other out (their vectors sum to zero); add or change a word."
+        )
     return (v / norm).astype(np.float32)
 
 
@@ -197,7 +236,9 @@ def query_vector(kv, text: str) -> WordQuery:
     reported in ``unknown``, stop words (same list as the tags) in ``stop_words``."""
     content, stop = content_words(text, kv.key_to_index)
     if not content:
-        raise ImageSearchError(f"The query {text!r} has no words; type one or more words, e.g. 'cat on a sofa'.")
+        raise ImageSearchError(
+            f"The query {text!r} has no words; type one or more words, e.g. 'cat on a sofa'."
+        )
     known = tuple(t for t in content if t in kv.key_to_index)
     unknown = tuple(t for t in content if t not in kv.key_to_index)
     if not known:

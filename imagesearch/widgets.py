@@ -6,6 +6,7 @@ concern (`imagesearch.session`), so tests drive that without widgets. The word b
 one presses Enter or leaves it (`continuous_update=False`, the way ipywidgets documents
 debouncing a text box): no search per keystroke, and no timer threads touching widgets.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -27,6 +28,7 @@ LEVEL_COLOURS = {"info": "#444", "warning": "#8a5a00", "error": "#b00020"}
 
 # --- pure helpers ------------------------------------------------------------------------------
 
+
 def focus_class(choice: str | None) -> str | None:
     """The focus dropdown's value as the engine wants it: None for no focus."""
     return None if choice in (None, "", NO_FOCUS) else choice
@@ -47,18 +49,23 @@ def thumbnail_bytes(path: str, size: int = THUMBNAIL_PX) -> bytes:
 
 def caption_html(result: Result, key: str) -> str:
     """Rank, label and cosine score under a thumbnail; the item key names the file."""
-    return (f'<div class="imagesearch-caption" title="{html.escape(key)}" '
-            f'style="font-size:12px;line-height:1.25;overflow:hidden;text-overflow:ellipsis;white-space:nowrap">'
-            f"<b>{result.rank}. {html.escape(result.label)}</b> {result.score:.3f}<br>"
-            f'<span style="color:#777">{html.escape(key)}</span></div>')
+    return (
+        f'<div class="imagesearch-caption" title="{html.escape(key)}" '
+        f'style="font-size:12px;line-height:1.25;overflow:hidden;text-overflow:ellipsis;white-space:nowrap">'
+        f"<b>{result.rank}. {html.escape(result.label)}</b> {result.score:.3f}<br>"
+        f'<span style="color:#777">{html.escape(key)}</span></div>'
+    )
 
 
 def message_html(message: str, level: str) -> str:
-    return (f'<div class="imagesearch-message imagesearch-{level}" '
-            f'style="color:{LEVEL_COLOURS[level]}">{html.escape(message)}</div>')
+    return (
+        f'<div class="imagesearch-message imagesearch-{level}" '
+        f'style="color:{LEVEL_COLOURS[level]}">{html.escape(message)}</div>'
+    )
 
 
 # --- the view ----------------------------------------------------------------------------------
+
 
 class SearchBox:
     """Search an engine by words, by an image of its data set, or by an uploaded image.
@@ -68,39 +75,67 @@ class SearchBox:
     `report()`.
     """
 
-    def __init__(self, engine, *, k: int = DEFAULT_K, max_k: int = 30,
-                 thumbnail_size: int = THUMBNAIL_PX, n_tags: int = N_TAGS):
+    def __init__(
+        self,
+        engine,
+        *,
+        k: int = DEFAULT_K,
+        max_k: int = 30,
+        thumbnail_size: int = THUMBNAIL_PX,
+        n_tags: int = N_TAGS,
+    ):
         self.session = SearchSession(engine, k=min(k, max_k), n_tags=n_tags)
         self.thumbnail_size = thumbnail_size
         self._rendering = False  # True while the view copies the answer's query into its inputs
         classes = self.session.classes
-        self.text = widgets.Text(placeholder="e.g. a dog on a sofa, then Enter", description="Words",
-                                 continuous_update=False, layout=widgets.Layout(width="24em"))
-        self.image = widgets.Dropdown(options=[("(pick an image)", NO_IMAGE)] + [(k_, k_) for k_ in self.keys],
-                                      value=NO_IMAGE, description="or image",
-                                      layout=widgets.Layout(width="24em"))
+        self.text = widgets.Text(
+            placeholder="e.g. a dog on a sofa, then Enter",
+            description="Words",
+            continuous_update=False,
+            layout=widgets.Layout(width="24em"),
+        )
+        self.image = widgets.Dropdown(
+            options=[("(pick an image)", NO_IMAGE)] + [(k_, k_) for k_ in self.keys],
+            value=NO_IMAGE,
+            description="or image",
+            layout=widgets.Layout(width="24em"),
+        )
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="or upload")
-        self.k = widgets.IntSlider(value=self.session.query.k, min=1, max=max_k, description="results",
-                                   continuous_update=False)
-        self.focus = widgets.Dropdown(options=[NO_FOCUS] + classes, value=NO_FOCUS,
-                                      description="focus", disabled=not classes,
-                                      layout=widgets.Layout(width="16em"))
+        self.k = widgets.IntSlider(
+            value=self.session.query.k, min=1, max=max_k, description="results", continuous_update=False
+        )
+        self.focus = widgets.Dropdown(
+            options=[NO_FOCUS] + classes,
+            value=NO_FOCUS,
+            description="focus",
+            disabled=not classes,
+            layout=widgets.Layout(width="16em"),
+        )
         self.status = widgets.HTML()
         self.query_image = widgets.Image(format="jpeg", layout=self._square(display="none"))
         self.tag_line = widgets.HTML()
         self.grid = widgets.Box(layout=widgets.Layout(display="flex", flex_flow="row wrap"))
         self._cells: list[tuple[widgets.Image, widgets.HTML, widgets.VBox]] = []
-        for widget, name in [(self.text, "query"), (self.image, "image"), (self.upload, "upload"),
-                             (self.k, "k"), (self.focus, "focus"), (self.status, "status"),
-                             (self.tag_line, "tags"), (self.grid, "results")]:
+        for widget, name in [
+            (self.text, "query"),
+            (self.image, "image"),
+            (self.upload, "upload"),
+            (self.k, "k"),
+            (self.focus, "focus"),
+            (self.status, "status"),
+            (self.tag_line, "tags"),
+            (self.grid, "results"),
+        ]:
             widget.add_class(f"imagesearch-{name}")
-        self.widget = widgets.VBox([
-            widgets.HBox([self.text, self.k]),
-            widgets.HBox([self.image, self.upload, self.focus]),
-            self.status,
-            widgets.HBox([self.query_image, self.tag_line], layout=widgets.Layout(align_items="center")),
-            self.grid,
-        ])
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.text, self.k]),
+                widgets.HBox([self.image, self.upload, self.focus]),
+                self.status,
+                widgets.HBox([self.query_image, self.tag_line], layout=widgets.Layout(align_items="center")),
+                self.grid,
+            ]
+        )
         self.text.observe(self._on_text, "value")
         self.image.observe(self._on_image, "value")
         self.upload.observe(self._on_upload, "value")
@@ -127,8 +162,10 @@ class SearchBox:
     @property
     def captions(self) -> list[str]:
         """The visible captions' text, without markup."""
-        return [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell[1].value)).split())
-                for cell in self._cells[:len(self.grid.children)]]
+        return [
+            " ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell[1].value)).split())
+            for cell in self._cells[: len(self.grid.children)]
+        ]
 
     # -- display --------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs):
@@ -201,9 +238,14 @@ class SearchBox:
         else:
             self.query_image.value = thumbnail_bytes(answer.query_path, self.thumbnail_size)
             self.query_image.layout.display = None
-        self.tag_line.value = ("<b>tags:</b> " + ", ".join(
-            f"{html.escape(t.word)} <span style='color:#777'>{t.score:.2f}</span>" for t in answer.tags)
-            if answer.tags else "")
+        self.tag_line.value = (
+            "<b>tags:</b> "
+            + ", ".join(
+                f"{html.escape(t.word)} <span style='color:#777'>{t.score:.2f}</span>" for t in answer.tags
+            )
+            if answer.tags
+            else ""
+        )
 
     def _square(self, **layout) -> widgets.Layout:
         """Thumbnails keep their aspect ratio inside equal squares, so that the grid lines up."""

@@ -3,6 +3,7 @@
 Exact, by gensim's own `most_similar` over the most frequent words: a product of 100k short
 vectors with one query, a few milliseconds, so no approximate index is needed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -24,8 +25,9 @@ def _query_words(kv, word_or_words: str | Sequence[str] | WordQuery) -> WordQuer
     return query_vector(kv, " ".join(word_or_words))
 
 
-def similar_words(kv, word_or_words: str | Sequence[str] | WordQuery, k: int = 10, *,
-                  cap: int = WORD_SEARCH_VOCAB) -> list[tuple[str, float]]:
+def similar_words(
+    kv, word_or_words: str | Sequence[str] | WordQuery, k: int = 10, *, cap: int = WORD_SEARCH_VOCAB
+) -> list[tuple[str, float]]:
     """The `k` words nearest (by cosine) to the mean of the given words (gensim KeyedVectors).
 
     Candidates are the `cap` most frequent words; query words themselves are left out; unknown

@@ -6,6 +6,7 @@ and dict took another 0.2-0.9 s per process on the 2-core machine. So the vocabu
 bytes object, searched in place, and the vectors stay the memory-mapped .npy that gensim saved
 (see :mod:`imagesearch.glove`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
@@ -31,7 +32,7 @@ class _Words(Sequence):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         start = int(self._starts[i])
-        return self._data[start:self._data.index(b"\n", start)].decode("utf-8")
+        return self._data[start : self._data.index(b"\n", start)].decode("utf-8")
 
     def __iter__(self) -> Iterator[str]:
         start = 1

@@ -47,8 +47,7 @@ def read_categories(wheel: Path) -> list[str]:
         raise SystemExit(f"{VARIABLE} in {wheel} is not a list of strings")
     if len(value) != 1000 or value[0] != "tench" or value[-1] != "toilet tissue":
         raise SystemExit(
-            f"unexpected {VARIABLE} in {wheel}: {len(value)} names, "
-            f"first {value[0]!r}, last {value[-1]!r}"
+            f"unexpected {VARIABLE} in {wheel}: {len(value)} names, first {value[0]!r}, last {value[-1]!r}"
         )
     return value
 
@@ -56,8 +55,9 @@ def read_categories(wheel: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("wheel", type=Path, help="path to a torchvision wheel (.whl)")
-    parser.add_argument("-o", "--out", type=Path, default=DEFAULT_OUT,
-                        help=f"output JSON file (default: {DEFAULT_OUT})")
+    parser.add_argument(
+        "-o", "--out", type=Path, default=DEFAULT_OUT, help=f"output JSON file (default: {DEFAULT_OUT})"
+    )
     args = parser.parse_args(argv)
     if not args.wheel.is_file():
         print(f"error: no such wheel: {args.wheel}", file=sys.stderr)

@@ -1,4 +1,5 @@
 """Shared fixtures. Each block says who uses it."""
+
 import contextlib
 import os
 import sys

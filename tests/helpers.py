@@ -1,4 +1,5 @@
 """Small real building blocks for tests: tiny images, data sets and a tiny Keras image model."""
+
 from __future__ import annotations
 
 import functools
@@ -35,8 +36,9 @@ class TinyModel(ImageModel):
 
         inputs = keras.Input((32, 32, 3))
         outputs = keras.layers.GlobalAveragePooling2D()(inputs)
-        super().__init__("tiny", 3, "tiny-v1", keras.Model(inputs, outputs),
-                         lambda x: x / 255.0, input_size=(32, 32))
+        super().__init__(
+            "tiny", 3, "tiny-v1", keras.Model(inputs, outputs), lambda x: x / 255.0, input_size=(32, 32)
+        )
         self.calls = 0
         self.batch_sizes: list[int] = []
         self.fail_after = fail_after
@@ -67,7 +69,8 @@ class LoopbackServer:
 
         self.requests = requests
         self.httpd = http.server.ThreadingHTTPServer(
-            ("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+            ("127.0.0.1", 0), functools.partial(Handler, directory=str(root))
+        )
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)

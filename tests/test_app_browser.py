@@ -5,6 +5,7 @@ Chromium is driven through its DevTools protocol over a websocket (`websocket-cl
 jupyter_server already installs), so no WebDriver is needed. The screenshot is kept in
 results/test-artifacts/ with Voila's log, for a person to look at when the test fails.
 """
+
 import base64
 import contextlib
 import json
@@ -28,8 +29,11 @@ QUERY = "telephone"
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium for the browser test: "
-                       "apt-get install -y chromium (Debian) or put chromium on PATH"),
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="needs Chromium for the browser test: "
+        "apt-get install -y chromium (Debian) or put chromium on PATH",
+    ),
 ]
 
 
@@ -86,8 +90,9 @@ class DevTools:
     def __init__(self, ws_url: str):
         import websocket
 
-        self.ws = websocket.create_connection(ws_url, timeout=60, suppress_origin=True,
-                                              http_no_proxy=["127.0.0.1", "localhost"])
+        self.ws = websocket.create_connection(
+            ws_url, timeout=60, suppress_origin=True, http_no_proxy=["127.0.0.1", "localhost"]
+        )
         self.last_id = 0
 
     def call(self, method: str, **params):
@@ -113,8 +118,9 @@ class DevTools:
             if value:
                 return value
             time.sleep(0.25)
-        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; "
-                             f"page state: {self.evaluate(PAGE_STATE)}")
+        raise AssertionError(
+            f"timed out after {timeout:.0f} s waiting for {what}; page state: {self.evaluate(PAGE_STATE)}"
+        )
 
     def type_text(self, text: str) -> None:
         """Key by key, as a person types (the box hands its value over only on Enter or blur)."""
@@ -161,23 +167,41 @@ def app_home(embedded_joint, words_home, tmp_path):
 @pytest.fixture
 def voila(app_home, tmp_path):
     port = free_port()
-    env = {**os.environ, "IMAGESEARCH_DATASET": "embedded", "IMAGESEARCH_HOME": str(app_home),
-           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "IMAGESEARCH_DATASET": "embedded",
+        "IMAGESEARCH_HOME": str(app_home),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "PYTHONUNBUFFERED": "1",
+    }
     for name in ("IMAGESEARCH_MODEL", "IMAGESEARCH_VECTORS"):
         env.pop(name, None)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / "voila.log", "wb")
     process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("voila")), str(NOTEBOOK), f"--port={port}", "--no-browser",
-         "--Voila.ip=127.0.0.1", "--show_tracebacks=True"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            str(Path(sys.executable).with_name("voila")),
+            str(NOTEBOOK),
+            f"--port={port}",
+            "--no-browser",
+            "--Voila.ip=127.0.0.1",
+            "--show_tracebacks=True",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
                 break
             if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Voila did not start (exit code {process.poll()}); see {ARTIFACTS / 'voila.log'}")
+                pytest.fail(
+                    f"Voila did not start (exit code {process.poll()}); see {ARTIFACTS / 'voila.log'}"
+                )
             time.sleep(0.2)
         yield f"http://127.0.0.1:{port}/"
     finally:
@@ -189,12 +213,28 @@ def voila(app_home, tmp_path):
 def browser(tmp_path):
     profile = tmp_path / "chromium-profile"
     process = subprocess.Popen(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--no-proxy-server", f"--user-data-dir={profile}",
-         "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "--window-size=1280,1400",
-         "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--no-proxy-server",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-address=127.0.0.1",
+            "--remote-debugging-port=0",
+            "--window-size=1280,1400",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     devtools = None
     try:
         active = profile / "DevToolsActivePort"  # Chromium writes the port it picked here
@@ -204,7 +244,9 @@ def browser(tmp_path):
                 pytest.fail(f"Chromium did not start its DevTools endpoint (exit code {process.poll()})")
             time.sleep(0.1)
         port = int(active.read_text().split()[0])
-        pages = [t for t in json.loads(local_get(f"http://127.0.0.1:{port}/json/list")) if t["type"] == "page"]
+        pages = [
+            t for t in json.loads(local_get(f"http://127.0.0.1:{port}/json/list")) if t["type"] == "page"
+        ]
         devtools = DevTools(pages[0]["webSocketDebuggerUrl"])
         yield devtools
     finally:
@@ -219,19 +261,27 @@ def test_typing_a_query_and_enter_in_the_page_shows_result_images(voila, browser
     browser.call("Page.navigate", url=voila)
     try:
         # Voila runs the whole notebook first (TensorFlow, the CNN): allow a slow machine.
-        state = json.loads(browser.wait_for(
-            f"(s => s.input && s.status !== '' ? JSON.stringify(s) : null)(JSON.parse({PAGE_STATE}))",
-            240, "the search box"))
+        state = json.loads(
+            browser.wait_for(
+                f"(s => s.input && s.status !== '' ? JSON.stringify(s) : null)(JSON.parse({PAGE_STATE}))",
+                240,
+                "the search box",
+            )
+        )
         assert not state["errors"], state["errors"]
         assert QUERY not in state["status"]  # the notebook's own queries were other ones
 
-        browser.evaluate("(i => { i.focus(); i.select(); })(document.querySelector('.imagesearch-query input'))")
+        browser.evaluate(
+            "(i => { i.focus(); i.select(); })(document.querySelector('.imagesearch-query input'))"
+        )
         browser.type_text(QUERY)
         time.sleep(1)  # were the box to search per keystroke, a search would have started by now
         assert QUERY not in json.loads(browser.evaluate(PAGE_STATE))["status"]
         browser.press_enter()
-        done = (f"(s => s.status.includes(\"for '{QUERY}'\") && s.images > 0 && s.images === s.captions.length"
-                f" ? JSON.stringify(s) : null)(JSON.parse({PAGE_STATE}))")
+        done = (
+            f"(s => s.status.includes(\"for '{QUERY}'\") && s.images > 0 && s.images === s.captions.length"
+            f" ? JSON.stringify(s) : null)(JSON.parse({PAGE_STATE}))"
+        )
         state = json.loads(browser.wait_for(done, 60, f"result images for {QUERY!r}"))
         assert state["images"] == 8  # the box's default number of results
         assert state["captions"][0].startswith(f"1. {QUERY}")

@@ -1,4 +1,5 @@
 """The CLI's defaults are the package's own, written once, and reading them imports nothing heavy."""
+
 import subprocess
 import sys
 
@@ -8,16 +9,19 @@ from imagesearch import engine, index, joint
 from imagesearch.cli import build_parser
 
 
-@pytest.mark.parametrize("argv, name, expected", [
-    (["index", "embedded", "--out", "x"], "trees", index.DEFAULT_TREES),
-    (["train", "x"], "epochs", joint.DEFAULT_EPOCHS),
-    (["evaluate", "x"], "epochs", joint.DEFAULT_EPOCHS),
-    (["search", "x"], "k", engine.DEFAULT_K),
-    (["words", "cat"], "k", engine.DEFAULT_K),
-    (["tag", "x"], "k", engine.DEFAULT_TAGS),
-    (["train", "x"], "vectors", None),   # None: the library's DEFAULT_VECTORS
-    (["words", "cat"], "vectors", None),
-])
+@pytest.mark.parametrize(
+    "argv, name, expected",
+    [
+        (["index", "embedded", "--out", "x"], "trees", index.DEFAULT_TREES),
+        (["train", "x"], "epochs", joint.DEFAULT_EPOCHS),
+        (["evaluate", "x"], "epochs", joint.DEFAULT_EPOCHS),
+        (["search", "x"], "k", engine.DEFAULT_K),
+        (["words", "cat"], "k", engine.DEFAULT_K),
+        (["tag", "x"], "k", engine.DEFAULT_TAGS),
+        (["train", "x"], "vectors", None),  # None: the library's DEFAULT_VECTORS
+        (["words", "cat"], "vectors", None),
+    ],
+)
 def test_cli_defaults_are_the_packages(argv, name, expected):
     assert getattr(build_parser().parse_args(argv), name) == expected
 
@@ -32,9 +36,11 @@ def test_library_defaults_follow_the_constants():
 
 
 def test_parsing_any_command_imports_no_heavy_module():
-    code = ("import sys\nfrom imagesearch.cli import build_parser\n"
-            "for argv in (['index', 'embedded', '--out', 'x'], ['train', 'x'], ['words', 'cat'], ['evaluate', 'x']):\n"
-            "    build_parser().parse_args(argv)\n"
-            "print(sorted(m for m in ('tensorflow', 'keras', 'gensim', 'pandas', 'matplotlib') if m in sys.modules))")
+    code = (
+        "import sys\nfrom imagesearch.cli import build_parser\n"
+        "for argv in (['index', 'embedded', '--out', 'x'], ['train', 'x'], ['words', 'cat'], ['evaluate', 'x']):\n"
+        "    build_parser().parse_args(argv)\n"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'gensim', 'pandas', 'matplotlib') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -3,6 +3,7 @@
 IMAGESEARCH_HOME is already a private tmp folder for every test (autouse `isolated_cache` in
 conftest.py), so nothing here touches the user's cache.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,13 +15,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import LoopbackServer
 from PIL import Image
 
 from imagesearch import datasets
-from imagesearch.datasets import (DatasetError, class_to_label, fetch_pascal_sentences,
-                                  load_folder, load_pascal_sentences, parse_pascal_index)
+from imagesearch.datasets import (
+    DatasetError,
+    class_to_label,
+    fetch_pascal_sentences,
+    load_folder,
+    load_pascal_sentences,
+    parse_pascal_index,
+)
 from imagesearch.storage import ImageSearchError
-from helpers import LoopbackServer
 
 
 def sha256(path: Path) -> str:
@@ -42,7 +49,7 @@ def folder(tmp_path) -> Path:
     root = tmp_path / "photos"
     save_image(root / "tvmonitor" / "b.jpg")
     save_image(root / "tvmonitor" / "a.png")
-    save_image(root / "tvb" / "x.png")                 # folder sorts before tvmonitor, label after
+    save_image(root / "tvb" / "x.png")  # folder sorts before tvmonitor, label after
     save_image(root / "potted_plant" / "p1.JPG", fmt="JPEG")
     save_image(root / "cat" / "zz.gif")
     save_image(root / "cat" / "m.webp")
@@ -53,9 +60,11 @@ def test_load_folder_items_sorted_by_label_then_file_name(folder):
     data = load_folder(folder)
     assert data.name == "photos" and data.root == folder
     assert [(item.label, item.path.name) for item in data] == [
-        ("cat", "m.webp"), ("cat", "zz.gif"),
+        ("cat", "m.webp"),
+        ("cat", "zz.gif"),
         ("potted plant", "p1.JPG"),
-        ("tv monitor", "a.png"), ("tv monitor", "b.jpg"),
+        ("tv monitor", "a.png"),
+        ("tv monitor", "b.jpg"),
         ("tvb", "x.png"),
     ]
     assert len(data) == 6
@@ -71,11 +80,16 @@ def test_load_folder_items_sorted_by_label_then_file_name(folder):
 
 
 def test_load_folder_attaches_captions(folder):
-    (folder / "captions.json").write_text(json.dumps({
-        "cat/zz.gif": ["A cat sleeps.", "A striped cat."],
-        "potted_plant/p1.JPG": ["A green plant in a pot."],
-        "dog/none.jpg": ["no such image: harmless"],
-    }), encoding="utf-8")
+    (folder / "captions.json").write_text(
+        json.dumps(
+            {
+                "cat/zz.gif": ["A cat sleeps.", "A striped cat."],
+                "potted_plant/p1.JPG": ["A green plant in a pot."],
+                "dog/none.jpg": ["no such image: harmless"],
+            }
+        ),
+        encoding="utf-8",
+    )
     data = load_folder(folder)
     by_key = {item.key: item for item in data}
     assert by_key["cat/zz.gif"].captions == ("A cat sleeps.", "A striped cat.")
@@ -123,13 +137,16 @@ def test_empty_and_missing_folders_are_errors_naming_the_path(tmp_path):
         load_folder(empty)
 
 
-@pytest.mark.parametrize("content", [
-    "{not json",
-    b"\xff\xfe\x00garbage",
-    '["a list", "not a mapping"]',
-    '{"cat/zz.gif": "one sentence, not a list"}',
-    '{"cat/zz.gif": [1, 2]}',
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        b"\xff\xfe\x00garbage",
+        '["a list", "not a mapping"]',
+        '{"cat/zz.gif": "one sentence, not a list"}',
+        '{"cat/zz.gif": [1, 2]}',
+    ],
+)
 def test_invalid_captions_json_is_a_clear_error_naming_the_file(folder, content):
     captions = folder / "captions.json"
     if isinstance(content, bytes):
@@ -184,11 +201,18 @@ def test_subset_and_find(folder):
 # --- class_to_label and the Pascal index ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, label", [
-    ("diningtable", "dining table"), ("pottedplant", "potted plant"), ("tvmonitor", "tv monitor"),
-    ("potted_plant", "potted plant"), ("aeroplane", "aeroplane"), ("cat", "cat"),
-    ("golden_retriever", "golden retriever"),
-])
+@pytest.mark.parametrize(
+    "name, label",
+    [
+        ("diningtable", "dining table"),
+        ("pottedplant", "potted plant"),
+        ("tvmonitor", "tv monitor"),
+        ("potted_plant", "potted plant"),
+        ("aeroplane", "aeroplane"),
+        ("cat", "cat"),
+        ("golden_retriever", "golden retriever"),
+    ],
+)
 def test_class_to_label(name, label):
     assert class_to_label(name) == label
 
@@ -233,7 +257,10 @@ def test_parse_pascal_index():
         "Two airplanes parked in an airport.",
         "two passenger planes on a grassy plain",
     )
-    assert rows["diningtable/2008_000043.jpg"] == ('A black & white photo "of" a table.', "A white & tan table.")
+    assert rows["diningtable/2008_000043.jpg"] == (
+        'A black & white photo "of" a table.',
+        "A white & tan table.",
+    )
     assert rows["cat/2008_000116.jpg"] == ("A cat.",)
     assert parse_pascal_index("<html>no rows</html>") == {}
 
@@ -247,8 +274,13 @@ class Site:
     def __init__(self, root: Path):
         self.root = root
         rng = np.random.default_rng(0)
-        self.images = ["cat/2008_000001.jpg", "cat/2008_000002.jpg", "diningtable/2008_000003.jpg",
-                       "pottedplant/2008_000004.jpg", "tvmonitor/2008_000005.jpg"]
+        self.images = [
+            "cat/2008_000001.jpg",
+            "cat/2008_000002.jpg",
+            "diningtable/2008_000003.jpg",
+            "pottedplant/2008_000004.jpg",
+            "tvmonitor/2008_000005.jpg",
+        ]
         rows = []
         for number, rel in enumerate(self.images):
             pixels = rng.integers(0, 256, (24 + number, 32, 3), dtype=np.uint8)
@@ -256,7 +288,9 @@ class Site:
             Image.fromarray(pixels).save(root / rel, quality=90)
             captions = "".join(f"<tr><td> caption {k} of {rel} </td></tr>\n" for k in range(1 + number % 3))
             rows.append(f'<tr>\n<td><img src="{rel}"></td>\n<td><table>\n{captions}</table></td>\n</tr>\n')
-        (root / "index.html").write_text("<html>\n<body>\n<table>\n" + "".join(rows) + "</table>\n</body>\n</html>\n")
+        (root / "index.html").write_text(
+            "<html>\n<body>\n<table>\n" + "".join(rows) + "</table>\n</body>\n</html>\n"
+        )
         self.relpaths = ["index.html", *self.images]
         self.manifest = {rel: sha256(root / rel) for rel in self.relpaths}
 
@@ -429,15 +463,20 @@ def test_fetched_site_loads_as_a_dataset(site, source, tmp_path, monkeypatch):
     data = tmp_path / "data"
     data.mkdir()
     (data / "pascal-sentences.sha256").write_text(
-        "".join(f"{digest}  {rel}\n" for rel, digest in site.manifest.items()))
+        "".join(f"{digest}  {rel}\n" for rel, digest in site.manifest.items())
+    )
     monkeypatch.setenv("IMAGESEARCH_DATA", str(data))
     assert datasets.pascal_manifest() == site.manifest
     dest = tmp_path / "dest"
     loaded = load_pascal_sentences(dest, source=str(source), progress=False)  # fetches first
     assert listing(dest) == sorted(site.relpaths)
     assert [item.key for item in loaded] == [
-        "cat/2008_000001.jpg", "cat/2008_000002.jpg", "diningtable/2008_000003.jpg",
-        "pottedplant/2008_000004.jpg", "tvmonitor/2008_000005.jpg"]
+        "cat/2008_000001.jpg",
+        "cat/2008_000002.jpg",
+        "diningtable/2008_000003.jpg",
+        "pottedplant/2008_000004.jpg",
+        "tvmonitor/2008_000005.jpg",
+    ]
     assert loaded.labels == ["cat", "cat", "dining table", "potted plant", "tv monitor"]
     assert [len(item.captions) for item in loaded] == [1, 2, 3, 1, 2]
     assert loaded[1].captions == ("caption 0 of cat/2008_000002.jpg", "caption 1 of cat/2008_000002.jpg")
@@ -464,8 +503,10 @@ def pascal_mirror() -> Path | None:
 def test_real_pascal_sentences_over_http(tmp_path, no_proxy):
     mirror = pascal_mirror()
     if mirror is None:
-        pytest.skip(f"no Pascal Sentences mirror: set {datasets.PASCAL_SOURCE_ENV} to a folder, or put "
-                    "it in ../shared/datasets/pascal-sentences beside the repository")
+        pytest.skip(
+            f"no Pascal Sentences mirror: set {datasets.PASCAL_SOURCE_ENV} to a folder, or put "
+            "it in ../shared/datasets/pascal-sentences beside the repository"
+        )
     manifest = datasets.pascal_manifest()
     assert len(manifest) == 1001 and "index.html" in manifest
     server = LoopbackServer(mirror)
@@ -486,14 +527,18 @@ def test_real_pascal_sentences_over_http(tmp_path, no_proxy):
     assert {"dining table", "potted plant", "tv monitor", "aeroplane", "cat"} <= set(counts)
     assert not {"diningtable", "pottedplant", "tvmonitor"} & set(counts)
     assert Counter(len(item.captions) for item in data) == {5: 996, 4: 3, 6: 1}
-    assert all(caption and caption == caption.strip() and "  " not in caption
-               for item in data for caption in item.captions)
+    assert all(
+        caption and caption == caption.strip() and "  " not in caption
+        for item in data
+        for caption in item.captions
+    )
     assert data.labels == sorted(data.labels)
     assert data[0].key == "aeroplane/2008_000716.jpg"
     assert data[0].captions[0] == "One jet lands at an airport while another takes off next to it."
 
 
 # --- describing a data set: class_counts, example_items, other_class_mentions, caption words ---
+
 
 def captioned_folder(root: Path) -> Path:
     """dog: 3 images, cat: 2, person: 1, with captions that sometimes name another class."""
@@ -516,7 +561,8 @@ def test_class_counts_and_example_items(tmp_path):
     assert datasets.class_counts(data) == [
         {"class": "cat", "images": 2, "captions": 3, "captions per image": 1.5},
         {"class": "dog", "images": 3, "captions": 9, "captions per image": 3.0},
-        {"class": "person", "images": 1, "captions": 2, "captions per image": 2.0}]
+        {"class": "person", "images": 1, "captions": 2, "captions per image": 2.0},
+    ]
     assert datasets.example_items(data, classes=2, per_class=2) == {"cat": [0, 1], "dog": [2, 3]}
     assert datasets.example_items(data, classes=5, per_class=1) == {"cat": [0], "dog": [2], "person": [5]}
 
@@ -537,11 +583,13 @@ def test_other_class_mentions_on_single_caption_images(tmp_path):
     root = tmp_path / "one"
     for key in ("car/a.png", "dog/a.png", "dog/b.png"):
         save_image(root / key)
-    (root / "captions.json").write_text(json.dumps(
-        {"car/a.png": ["a car"], "dog/a.png": ["a dog chasing a car"], "dog/b.png": []}))
+    (root / "captions.json").write_text(
+        json.dumps({"car/a.png": ["a car"], "dog/a.png": ["a dog chasing a car"], "dog/b.png": []})
+    )
     data = load_folder(root)
     assert [(data[i].key, others) for i, others in datasets.other_class_mentions(data)] == [
-        ("dog/a.png", ["car"])]
+        ("dog/a.png", ["car"])
+    ]
 
 
 def test_caption_word_counts_folds_plurals_drops_stop_words_and_sorts(tmp_path):
@@ -549,8 +597,10 @@ def test_caption_word_counts_folds_plurals_drops_stop_words_and_sorts(tmp_path):
     counts = datasets.caption_word_counts(data, top=4)
     # captions saying dog or dogs: 7; cat or cats: 6; "a", "the", "and", "with" are stop words
     assert counts[:2] == [("dog", 7), ("cat", 6)]
-    assert all(word not in {"a", "the", "and", "with", "her", "his"} for word, _ in
-               datasets.caption_word_counts(data, top=100))
+    assert all(
+        word not in {"a", "the", "and", "with", "her", "his"}
+        for word, _ in datasets.caption_word_counts(data, top=100)
+    )
     assert counts == sorted(counts, key=lambda pair: (-pair[1], pair[0]))
 
 
@@ -560,13 +610,16 @@ def test_mention_counts_and_examples_show_the_evidence(tmp_path):
     assert datasets.mention_counts(data, mentions) == [
         {"class": "dog", "also named": "person", "images": 2},
         {"class": "dog", "also named": "cat", "images": 1},
-        {"class": "person", "also named": "cat", "images": 1}]
+        {"class": "person", "also named": "cat", "images": 1},
+    ]
     assert datasets.mention_counts(data, mentions, top=1)[0]["images"] == 2
     examples = datasets.mention_examples(data, mentions, count=2)
     assert [(data[e["item"]].key, e["also named"], e["caption"]) for e in examples] == [
         ("dog/a.png", "person", "A man walks his dog."),
-        ("dog/c.png", "cat", "Dogs playing with a cat.")]
+        ("dog/c.png", "cat", "Dogs playing with a cat."),
+    ]
     assert datasets.mention_examples(data, []) == []
     # per_other=1: only the most frequent pair naming each other class (person+cat is dropped)
-    assert [(e["class"], e["also named"]) for e in datasets.mention_examples(data, mentions, per_other=1)] == [
-        ("dog", "person"), ("dog", "cat")]
+    assert [
+        (e["class"], e["also named"]) for e in datasets.mention_examples(data, mentions, per_other=1)
+    ] == [("dog", "person"), ("dog", "cat")]

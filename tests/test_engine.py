@@ -1,4 +1,5 @@
 """The search engine and its CLI on the embedded data set, with the real pretrained model."""
+
 import json
 import subprocess
 import sys
@@ -83,8 +84,12 @@ def test_build_index_reuses_and_refuses_to_overwrite(embedded_index, shared_home
 def test_cli_search_json_lines(embedded_index, capsys):
     items = SearchEngine(embedded_index).images.records
     queries = [items[0]["path"], items[50]["path"]]
-    assert main(["search", str(embedded_index), "--image", queries[0], "--image", queries[1],
-                 "-k", "3", "--json"]) == 0
+    assert (
+        main(
+            ["search", str(embedded_index), "--image", queries[0], "--image", queries[1], "-k", "3", "--json"]
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2
     records = [json.loads(line) for line in lines]
@@ -121,14 +126,32 @@ def test_cli_bad_focus_and_bad_image(embedded_index, tmp_path, capsys):
 
 def test_cli_as_a_process(embedded_index):
     item = SearchEngine(embedded_index).images.records[3]
-    done = subprocess.run([sys.executable, "-m", "imagesearch", "search", str(embedded_index),
-                           "--image", item["path"], "-k", "4", "--json"],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "imagesearch",
+            "search",
+            str(embedded_index),
+            "--image",
+            item["path"],
+            "-k",
+            "4",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout)
     assert len(record["results"]) == 4
-    bad = subprocess.run([sys.executable, "-m", "imagesearch", "search", str(embedded_index)],
-                         capture_output=True, text=True, timeout=300)
+    bad = subprocess.run(
+        [sys.executable, "-m", "imagesearch", "search", str(embedded_index)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert bad.returncode != 0 and "give a query" in bad.stderr
 
 

@@ -1,4 +1,5 @@
 """imagesearch.metrics and the trees experiment on small synthetic embeddings where the right answer is known."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,14 +14,19 @@ def clusters(n_clusters=4, per_cluster=30, dim=16, spread=0.3, seed=0):
     """Well separated Gaussian clusters: same cluster = same label."""
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(n_clusters, dim)) * 3
-    vectors = np.repeat(centres, per_cluster, axis=0) + spread * rng.normal(size=(n_clusters * per_cluster, dim))
+    vectors = np.repeat(centres, per_cluster, axis=0) + spread * rng.normal(
+        size=(n_clusters * per_cluster, dim)
+    )
     labels = [f"c{i}" for i in range(n_clusters) for _ in range(per_cluster)]
-    items = [{"path": f"/data/{label}/{i}.jpg", "label": label, "key": f"{label}/{i}.jpg"}
-             for i, label in enumerate(labels)]
+    items = [
+        {"path": f"/data/{label}/{i}.jpg", "label": label, "key": f"{label}/{i}.jpg"}
+        for i, label in enumerate(labels)
+    ]
     return vectors.astype(np.float32), labels, items
 
 
 # --- trees_tradeoff ---------------------------------------------------------------------------
+
 
 def test_trees_tradeoff_measures_recall_and_times_per_tree_count():
     vectors, _, items = clusters(n_clusters=8, per_cluster=50, dim=32, spread=2.0)
@@ -42,16 +48,20 @@ def test_trees_tradeoff_recall_repeats_and_matches_annoy_recall():
     index = EmbeddingIndex.build(vectors, items, model="m", n_trees=2, seed=0)
     assert first[0]["recall"] == annoy_recall(index, 5, list(range(0, 200, 7)))
     # an int asks with a seeded sample of rows: the same sample, hence the same recall, every time
-    sampled = [trees_tradeoff(vectors, items, trees=(2,), k=5, queries=50, repeats=1)[0]["recall"]
-               for _ in range(2)]
+    sampled = [
+        trees_tradeoff(vectors, items, trees=(2,), k=5, queries=50, repeats=1)[0]["recall"] for _ in range(2)
+    ]
     assert sampled[0] == sampled[1]
     everyone = trees_tradeoff(vectors, items, trees=(2,), k=5, queries=None, repeats=1)
     assert everyone[0]["recall"] == annoy_recall(index, 5)
-    assert trees_tradeoff(vectors, items, trees=(2,), k=5, queries=10_000, repeats=1)[0]["recall"] \
+    assert (
+        trees_tradeoff(vectors, items, trees=(2,), k=5, queries=10_000, repeats=1)[0]["recall"]
         == everyone[0]["recall"]
+    )
 
 
 # --- chance and per-class precision -------------------------------------------------------------
+
 
 def test_chance_precision_is_the_share_of_other_images_with_the_same_label():
     # a: each query has 1 of 4 others alike; b: 2 of 4 -> (2 * 1/4 + 3 * 2/4) / 5
@@ -82,6 +92,7 @@ def test_per_class_precision_on_separated_and_mixed_classes():
 
 # --- embedding_summary ---------------------------------------------------------------------------
 
+
 def test_embedding_summary_counts_zeros_and_orders_top_channels():
     summary = metrics.embedding_summary(np.array([0.0, 1.0, 3.0, 0.0, 2.0]), top=3)
     assert summary["dimensions"] == 5 and summary["zeros"] == 2
@@ -93,9 +104,10 @@ def test_embedding_summary_counts_zeros_and_orders_top_channels():
 
 # --- closest_class_pairs -------------------------------------------------------------------------
 
+
 def test_closest_class_pairs_ranks_each_pair_once():
     vectors, labels, _ = clusters(n_clusters=3, per_cluster=10)
-    vectors[labels.index("c2"):] = vectors[:10] + 0.01  # c2 looks like c0
+    vectors[labels.index("c2") :] = vectors[:10] + 0.01  # c2 looks like c0
     matrix, classes = metrics.class_similarity_matrix(vectors, labels)
     pairs = metrics.closest_class_pairs(matrix, classes, top=5)
     assert len(pairs) == 3  # 3 classes -> 3 pairs

@@ -6,14 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import TinyModel, make_colour_dataset
 
 from imagesearch import features as features_module
 from imagesearch.datasets import load_folder
 from imagesearch.features import extract_features, l2_normalize
 from imagesearch.images import ImageLoadError
 from imagesearch.storage import ImageSearchError
-
-from helpers import TinyModel, make_colour_dataset
 
 
 @pytest.fixture
@@ -59,7 +58,10 @@ def test_interrupt_keeps_finished_chunks_and_rerun_continues(dataset, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         extract_features(dataset, TinyModel(fail_after=2), cache=cache, progress=False, batch_size=4)
     folder = next(cache.iterdir())
-    assert sorted(p.name for p in folder.glob("chunk-*.npz")) == ["chunk-4-0000000.npz", "chunk-4-0000004.npz"]
+    assert sorted(p.name for p in folder.glob("chunk-*.npz")) == [
+        "chunk-4-0000000.npz",
+        "chunk-4-0000004.npz",
+    ]
     assert not (folder / "features.npz").exists()
     assert not list(folder.glob(".*tmp")), "no half-written temp files left"
     resumed = TinyModel()

@@ -1,4 +1,5 @@
 """Focus in the notebooks: finding two-object photos, collages, and measuring focus gain."""
+
 from pathlib import Path
 
 import numpy as np
@@ -7,8 +8,7 @@ from PIL import Image
 
 from imagesearch.datasets import Dataset, Item, load_embedded
 from imagesearch.engine import SearchEngine
-from imagesearch.experiments import (TwoObjectQuery, focus_gain, pick_two_object_examples,
-                                     two_object_queries)
+from imagesearch.experiments import TwoObjectQuery, focus_gain, pick_two_object_examples, two_object_queries
 from imagesearch.focus import ClassWeights
 from imagesearch.images import side_by_side
 from imagesearch.index import Result
@@ -40,7 +40,7 @@ def caption_dataset(tmp_path):
     records = [
         ("bottle", "d.jpg", ["a green bottle", "a bottle on a table"]),
         ("cat", "a.jpg", ["a cat next to a bottle", "a bottle and a white cat", "a cat"]),
-        ("cat", "b.jpg", ["a cat", "a cat near a bottle"]),            # one caption only: not enough
+        ("cat", "b.jpg", ["a cat", "a cat near a bottle"]),  # one caption only: not enough
         ("horse", "c.jpg", ["a man riding a horse", "two women with horses"]),
         ("person", "e.jpg", ["a man", "a person smiling"]),
     ]
@@ -60,9 +60,14 @@ def test_two_object_queries_from_captions_keep_only_focusable_pairs(tmp_path):
     engine = FakeEngine(items, ["bottle", "cat", "horse", "person"])
     queries = two_object_queries(engine, dataset)
     assert [(q.key, q.objects, q.test) for q in queries] == [
-        ("cat/a.jpg", ("cat", "bottle"), False), ("horse/c.jpg", ("horse", "person"), False)]
+        ("cat/a.jpg", ("cat", "bottle"), False),
+        ("horse/c.jpg", ("horse", "person"), False),
+    ]
     assert [q.key for q in two_object_queries(engine, dataset, min_captions=1)] == [
-        "cat/a.jpg", "cat/b.jpg", "horse/c.jpg"]
+        "cat/a.jpg",
+        "cat/b.jpg",
+        "horse/c.jpg",
+    ]
 
 
 def test_two_object_queries_map_items_to_index_rows_by_key(tmp_path):
@@ -80,16 +85,21 @@ def test_no_two_object_photos_and_no_collage_folder_gives_nothing(tmp_path):
 
 
 def test_focus_gain_measures_the_share_of_the_focus_class_before_and_after():
-    results = {(3, None): ["cat", "cat", "dog", "dog"],
-               (3, "dog"): ["dog", "dog", "dog", "cat"],
-               (3, "cat"): ["cat", "cat", "cat", "cat"],
-               ("/tmp/collage.png", None): ["car", "cat", "car", "car"],
-               ("/tmp/collage.png", "cat"): ["cat", "car", "car", "car"]}
+    results = {
+        (3, None): ["cat", "cat", "dog", "dog"],
+        (3, "dog"): ["dog", "dog", "dog", "cat"],
+        (3, "cat"): ["cat", "cat", "cat", "cat"],
+        ("/tmp/collage.png", None): ["car", "cat", "car", "car"],
+        ("/tmp/collage.png", "cat"): ["cat", "car", "car", "car"],
+    }
     items = [{"key": f"x/{i}.jpg", "label": "x", "path": f"/x/{i}.jpg"} for i in range(5)]
     engine = FakeEngine(items, ["car", "cat", "dog"], results=results)
     gain = focus_gain(engine, [(3, "dog"), (3, "cat"), ("/tmp/collage.png", "cat")], k=4)
     assert [(r["query"], r["focus"], r["before"], r["after"]) for r in gain["queries"]] == [
-        ("x/3.jpg", "dog", 0.5, 0.75), ("x/3.jpg", "cat", 0.5, 1.0), ("collage.png", "cat", 0.25, 0.25)]
+        ("x/3.jpg", "dog", 0.5, 0.75),
+        ("x/3.jpg", "cat", 0.5, 1.0),
+        ("collage.png", "cat", 0.25, 0.25),
+    ]
     assert gain["count"] == 3 and gain["k"] == 4
     assert gain["before"] == pytest.approx(1.25 / 3) and gain["after"] == pytest.approx(2.0 / 3)
     assert gain["gain"] == pytest.approx(0.75 / 3)
@@ -100,8 +110,13 @@ def test_focus_gain_measures_the_share_of_the_focus_class_before_and_after():
 
 def test_pick_two_object_examples_prefers_the_talks_pairs_in_either_order():
     q = lambda key, a, b: TwoObjectQuery(0, key, key, (a, b), "captions", False)  # noqa: E731
-    queries = [q("1", "bicycle", "person"), q("2", "bicycle", "person"), q("3", "bottle", "cat"),
-               q("4", "horse", "person"), q("5", "dog", "sofa")]
+    queries = [
+        q("1", "bicycle", "person"),
+        q("2", "bicycle", "person"),
+        q("3", "bottle", "cat"),
+        q("4", "horse", "person"),
+        q("5", "dog", "sofa"),
+    ]
     picked = pick_two_object_examples(queries, prefer=[("cat", "bottle"), ("person", "horse")])
     assert [p.key for p in picked] == ["3", "4"]
     # missing preferences are filled with the first others, one per pair of classes
@@ -130,7 +145,9 @@ def test_collages_stand_in_on_the_embedded_set_and_focus_helps(embedded_index, s
     first = queries[0]
     assert Path(first.path).exists() and Image.open(first.path).size == (448, 224)
     left, right = first.key.split(" + ")
-    assert left.split("/")[0] == first.objects[0] and right.split("/")[0] == first.objects[1].replace(" ", "_")
+    assert left.split("/")[0] == first.objects[0] and right.split("/")[0] == first.objects[1].replace(
+        " ", "_"
+    )
     again = two_object_queries(engine, load_embedded(), collage_dir=tmp_path / "collages")
     assert again == queries, "the same collages on every run"
 

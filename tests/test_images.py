@@ -2,6 +2,7 @@
 
 All images are made on the fly with Pillow/numpy in tmp_path; nothing is mocked.
 """
+
 from __future__ import annotations
 
 import struct
@@ -32,8 +33,9 @@ def stored_mode(path) -> str:
 
 
 def assert_close(pixel, expected, tolerance=3):
-    assert np.all(np.abs(np.asarray(pixel, dtype=int) - np.asarray(expected, dtype=int)) <= tolerance), \
+    assert np.all(np.abs(np.asarray(pixel, dtype=int) - np.asarray(expected, dtype=int)) <= tolerance), (
         f"{tuple(int(v) for v in pixel)} is not close to {expected}"
+    )
 
 
 def write_png(path: Path, width: int, height: int, *, bit_depth: int = 1, colour_type: int = 0) -> Path:
@@ -42,6 +44,7 @@ def write_png(path: Path, width: int, height: int, *, bit_depth: int = 1, colour
     A 1-bit 20000x20000 gray PNG is ~50 MB of pixels but only a few tens of KB on disk: the
     shape of a decompression bomb.
     """
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -119,9 +122,9 @@ def test_palette_transparency_becomes_white(tmp_path, suffix):
 
 def test_rgba_transparent_becomes_white_and_opaque_colour_is_kept(tmp_path):
     pixels = np.zeros((10, 20, 4), dtype=np.uint8)
-    pixels[:, :10] = (0, 0, 0, 0)            # fully transparent black
-    pixels[:, 10:] = (30, 160, 90, 255)      # opaque green
-    pixels[0, 19] = (0, 0, 0, 128)           # half-transparent black -> mid gray
+    pixels[:, :10] = (0, 0, 0, 0)  # fully transparent black
+    pixels[:, 10:] = (30, 160, 90, 255)  # opaque green
+    pixels[0, 19] = (0, 0, 0, 128)  # half-transparent black -> mid gray
     Image.fromarray(pixels, mode="RGBA").save(tmp_path / "alpha.png")
     array = rgb_array(load_rgb(tmp_path / "alpha.png"))
     assert array.shape == (10, 20, 3)
@@ -147,8 +150,8 @@ def test_transparent_colour_key_becomes_white(tmp_path, mode, colour):
 
 def test_gray_with_alpha(tmp_path):
     pixels = np.zeros((6, 10, 2), dtype=np.uint8)
-    pixels[:, :5] = (0, 0)        # transparent
-    pixels[:, 5:] = (60, 255)     # opaque dark gray
+    pixels[:, :5] = (0, 0)  # transparent
+    pixels[:, 5:] = (60, 255)  # opaque dark gray
     Image.fromarray(pixels, mode="LA").save(tmp_path / "la.png")
     assert stored_mode(tmp_path / "la.png") == "LA"
     array = rgb_array(load_rgb(tmp_path / "la.png"))
@@ -172,8 +175,8 @@ def test_16_bit_grayscale_is_scaled_not_clipped(tmp_path):
 
 def test_exif_orientation_is_applied(tmp_path):
     stored = np.zeros((40, 60, 3), dtype=np.uint8)
-    stored[:, :30] = (255, 0, 0)   # left half red
-    stored[:, 30:] = (0, 0, 255)   # right half blue
+    stored[:, :30] = (255, 0, 0)  # left half red
+    stored[:, 30:] = (0, 0, 255)  # right half blue
     exif = Image.Exif()
     exif[0x0112] = 6  # Orientation: rotate 90 degrees clockwise to display
     Image.fromarray(stored).save(tmp_path / "phone.jpg", exif=exif, quality=95)
@@ -348,11 +351,12 @@ def test_load_array_passes_errors_through(tmp_path):
 
 # --- altered_copy: queries that are not in the index --------------------------------------------
 
+
 def test_altered_copy_mirrors_and_crops(tmp_path):
     from imagesearch.images import altered_copy
 
     pixels = np.zeros((40, 60, 3), np.uint8)
-    pixels[:, :30] = (255, 0, 0)          # left half red, right half blue
+    pixels[:, :30] = (255, 0, 0)  # left half red, right half blue
     pixels[:, 30:] = (0, 0, 255)
     source = tmp_path / "source.png"
     Image.fromarray(pixels).save(source)

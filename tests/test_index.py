@@ -15,8 +15,10 @@ def clustered(n_clusters=10, per_cluster=100, dim=64, seed=0):
 
 
 def items_for(labels):
-    return [{"path": f"/data/{label}/{i}.jpg", "label": label, "key": f"{label}/{i}.jpg"}
-            for i, label in enumerate(labels)]
+    return [
+        {"path": f"/data/{label}/{i}.jpg", "label": label, "key": f"{label}/{i}.jpg"}
+        for i, label in enumerate(labels)
+    ]
 
 
 @pytest.fixture

@@ -14,7 +14,12 @@ from imagesearch.storage import ImageSearchError
 
 N_CLASSES, PER_CLASS, FEATURE_DIM, VECTOR_DIM = 6, 40, 32, 12
 SMALL = {"hidden": 64, "batch_size": 32}  # the talk's 2000 units are not needed to test behaviour
-SETTINGS = {"image_model": "synthetic", "feature_dim": FEATURE_DIM, "vectors": "random-12d", "vector_dim": VECTOR_DIM}
+SETTINGS = {
+    "image_model": "synthetic",
+    "feature_dim": FEATURE_DIM,
+    "vectors": "random-12d",
+    "vector_dim": VECTOR_DIM,
+}
 
 
 def synthetic(seed=0, noise=0.8):
@@ -112,7 +117,9 @@ def test_save_load_round_trip(data, trained, tmp_path):
     features, *_ = data
     folder = trained.save(tmp_path / "model")
     assert sorted(p.name for p in folder.iterdir()) == ["joint.json", "joint.keras"]  # no temp files left
-    loaded = load_joint_model(folder, expect={"image_model": "synthetic", "feature_dim": np.int64(FEATURE_DIM)})
+    loaded = load_joint_model(
+        folder, expect={"image_model": "synthetic", "feature_dim": np.int64(FEATURE_DIM)}
+    )
     assert np.array_equal(loaded.embed(features), trained.embed(features))
     assert loaded.settings == json.loads(json.dumps(trained.settings))
     assert loaded.history == trained.history and loaded.split == trained.split

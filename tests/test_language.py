@@ -1,4 +1,5 @@
 """Text search, tags and word search on the embedded data set with the real GloVe 50d vectors."""
+
 import json
 import subprocess
 import sys
@@ -55,8 +56,11 @@ def test_tags_of_an_image(engine):
     tags = engine.tags(row, 5)
     assert [t.rank for t in tags] == [1, 2, 3, 4, 5]
     from imagesearch.text import STOP_WORDS
+
     assert not {t.word for t in tags} & STOP_WORDS
-    assert "telephone" in {t.word for t in engine.tags(row, 20)} or "phone" in {t.word for t in engine.tags(row, 20)}
+    assert "telephone" in {t.word for t in engine.tags(row, 20)} or "phone" in {
+        t.word for t in engine.tags(row, 20)
+    }
 
 
 def test_joint_model_refuses_other_vectors(engine):
@@ -75,7 +79,9 @@ def test_text_search_needs_a_trained_model(embedded_index, tmp_path):
 
 def test_cli_text_and_image_queries_mixed(engine, capsys):
     image = engine.images.records[0]["path"]
-    assert main(["search", str(engine.folder), "--image", image, "--text", "cat sofa", "-k", "3", "--json"]) == 0
+    assert (
+        main(["search", str(engine.folder), "--image", image, "--text", "cat sofa", "-k", "3", "--json"]) == 0
+    )
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["query"] for line in lines] == [image, "cat sofa"]
     assert all(len(line["results"]) == 3 for line in lines)
@@ -96,11 +102,15 @@ def test_cli_tag_words_and_evaluate(engine, capsys):
 def test_text_query_and_tags_import_neither_gensim_nor_tensorflow(engine):
     image = engine.images.records[0]["path"]
     folder = str(engine.folder)
-    code = ("import sys; from imagesearch.cli import main;"
-            f"main(['search', {folder!r}, '--text', 'dog on a beach', '--json']);"
-            f"main(['tag', {folder!r}, '--image', {image!r}]);"
-            "print(sorted(m for m in ('gensim', 'tensorflow', 'keras') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=300)
+    code = (
+        "import sys; from imagesearch.cli import main;"
+        f"main(['search', {folder!r}, '--text', 'dog on a beach', '--json']);"
+        f"main(['tag', {folder!r}, '--image', {image!r}]);"
+        "print(sorted(m for m in ('gensim', 'tensorflow', 'keras') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
@@ -116,9 +126,11 @@ def test_stop_words_do_not_change_a_search_and_alone_are_an_error(engine, capsys
 
 
 def test_caption_relevance_and_word_choice():
-    captions = [["Two dogs on grass.", "A dog in the grass", "grass field"],
-                ["A cat on a sofa", "cats sleeping", "a sleeping cat"],
-                ["A bus on the street", "street scene", "buses"]]
+    captions = [
+        ["Two dogs on grass.", "A dog in the grass", "grass field"],
+        ["A cat on a sofa", "cats sleeping", "a sleeping cat"],
+        ["A bus on the street", "street scene", "buses"],
+    ]
     sets, vocabulary = caption_word_sets(captions)
     assert fold_plural("dogs", vocabulary) == "dog" and fold_plural("grass", vocabulary) == "grass"
     assert relevant_to_word(sets, "grass").tolist() == [True, False, False]
@@ -132,7 +144,15 @@ def test_caption_relevance_and_word_choice():
 def test_evaluate_json_has_every_key(engine, capsys):
     assert main(["evaluate", str(engine.folder), "--json", "--epochs", "5"]) == 0
     report = json.loads(capsys.readouterr().out)
-    for key in ("image_to_image_p10", "class_words_p10", "heldout_classes_p10", "caption_words_p10",
-                "caption_words_chance", "tags_class_top5", "tags_caption_top5", "words"):
+    for key in (
+        "image_to_image_p10",
+        "class_words_p10",
+        "heldout_classes_p10",
+        "caption_words_p10",
+        "caption_words_chance",
+        "tags_class_top5",
+        "tags_caption_top5",
+        "words",
+    ):
         assert key in report
     assert 0 < report["image_to_image_p10"] <= 1 and len(report["heldout_classes"]) == 5

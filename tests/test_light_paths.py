@@ -1,5 +1,6 @@
 """Opening an index is light: no TensorFlow and no CNN unless an image outside the index must be
 embedded. Each check runs in a fresh interpreter, since this test process has TensorFlow loaded."""
+
 import json
 import os
 import subprocess
@@ -7,7 +8,6 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import using_home
 
 HEAVY = ("tensorflow", "keras")
@@ -15,14 +15,20 @@ HEAVY = ("tensorflow", "keras")
 
 def run_fresh(code: str, env: dict | None = None) -> dict:
     """Run `code` in a new Python; it prints one JSON object, which is returned."""
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                            text=True, env={**os.environ, **(env or {})}, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_queries_on_an_indexed_collection_import_no_tensorflow(embedded_joint, words_home):
-    loaded = run_fresh(f"""
+    loaded = run_fresh(
+        f"""
         import json, sys
         from imagesearch.engine import SearchEngine
         engine = SearchEngine({str(embedded_joint)!r})
@@ -31,7 +37,9 @@ def test_queries_on_an_indexed_collection_import_no_tensorflow(embedded_joint, w
         engine.text_search("cat sofa", 3)
         engine.tags(first, 5)
         print(json.dumps({{m: m in sys.modules for m in {HEAVY!r}}}))
-        """, {"IMAGESEARCH_HOME": str(words_home)})
+        """,
+        {"IMAGESEARCH_HOME": str(words_home)},
+    )
     assert loaded == {m: False for m in HEAVY}
 
 
@@ -42,24 +50,27 @@ def test_reopening_a_built_index_builds_no_cnn(embedded_index, session_home):
     with using_home(session_home):
         report = build_index(load_embedded(), embedded_index)  # the very same index: reused
     assert report.reused
-    loaded = run_fresh(f"""
+    loaded = run_fresh(
+        f"""
         import json, sys
         from imagesearch.datasets import load_embedded
         from imagesearch.engine import build_index
         report = build_index(load_embedded(), {str(embedded_index)!r})
         print(json.dumps({{"reused": report.reused, **{{m: m in sys.modules for m in {HEAVY!r}}}}}))
-        """, {"IMAGESEARCH_HOME": str(session_home)})
+        """,
+        {"IMAGESEARCH_HOME": str(session_home)},
+    )
     assert loaded == {"reused": True, **{m: False for m in HEAVY}}
 
 
 def test_the_notebooks_settings_call_opens_a_cached_index_without_tensorflow(tmp_path):
     env = {"IMAGESEARCH_HOME": str(tmp_path), "IMAGESEARCH_DATASET": "embedded"}
-    code = """
+    code = f"""
         import json, sys
         from imagesearch import settings
         engine = settings().engine(progress=False)
-        print(json.dumps({"items": len(engine.images), **{m: m in sys.modules for m in %r}}))
-        """ % (HEAVY,)
+        print(json.dumps({{"items": len(engine.images), **{{m: m in sys.modules for m in {HEAVY!r}}}}}))
+        """
     first = run_fresh(code, env)  # builds: features, index, joint model
     assert first["items"] > 0 and first["tensorflow"]
     again = run_fresh(code, env)

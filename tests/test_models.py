@@ -2,9 +2,16 @@ import numpy as np
 import pytest
 
 from imagesearch import models
-from imagesearch.models import (VGG16_CONV_LAYERS, ModelError, build_vgg16, imagenet_class_names,
-                                load_image_model, read_vgg16_conv_weights, torchvision_preprocess,
-                                vgg16_conv_weights_path)
+from imagesearch.models import (
+    VGG16_CONV_LAYERS,
+    ModelError,
+    build_vgg16,
+    imagenet_class_names,
+    load_image_model,
+    read_vgg16_conv_weights,
+    torchvision_preprocess,
+    vgg16_conv_weights_path,
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +34,12 @@ def test_conv_weights_land_in_the_right_layers(conv_model):
 def test_torchvision_preprocessing():
     pixels = np.array([[[[0, 0, 0], [255, 255, 255]]]], np.float32)
     out = torchvision_preprocess(pixels)
-    np.testing.assert_allclose(out[0, 0, 0], -np.array([0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225], rtol=1e-6)
-    np.testing.assert_allclose(out[0, 0, 1], (1 - np.array([0.485, 0.456, 0.406])) / [0.229, 0.224, 0.225], rtol=1e-6)
+    np.testing.assert_allclose(
+        out[0, 0, 0], -np.array([0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        out[0, 0, 1], (1 - np.array([0.485, 0.456, 0.406])) / [0.229, 0.224, 0.225], rtol=1e-6
+    )
 
 
 def test_conv_features_are_nonnegative_and_deterministic(conv_model):
@@ -84,6 +95,10 @@ def test_layer_table_lists_the_13_conv_layers_and_the_pooled_output(conv_model):
     convs = [row for row in table if row["kind"] == "Conv2D"]
     assert [row["layer"] for row in convs] == list(VGG16_CONV_LAYERS)
     assert table[0]["output"] == (224, 224, 3) and table[-1]["output"] == (512,)
-    assert convs[0] == {"layer": "block1_conv1", "kind": "Conv2D", "output": (224, 224, 64),
-                        "weights": 3 * 3 * 3 * 64 + 64}
+    assert convs[0] == {
+        "layer": "block1_conv1",
+        "kind": "Conv2D",
+        "output": (224, 224, 64),
+        "weights": 3 * 3 * 3 * 64 + 64,
+    }
     assert sum(row["weights"] for row in table) == 14_714_688  # VGG16 without its dense layers

@@ -1,4 +1,5 @@
 """On the real Pascal Sentences photos (marker `pascal`; .ci/run runs these with the mirror)."""
+
 import json
 
 import pytest
@@ -38,6 +39,7 @@ def test_cli_search_on_pascal(pascal_index, capsys):
 @pytest.fixture(scope="module")
 def pascal_joint(pascal_index, pascal_home):
     from conftest import using_home
+
     from imagesearch.engine import train_joint_index
 
     with using_home(pascal_home):

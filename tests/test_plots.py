@@ -1,5 +1,6 @@
 """imagesearch.plots: the figures the notebooks draw, checked for what a reader relies on
 (titles, labels, one bar or tile per value), drawn off-screen with real images."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -32,8 +33,15 @@ def images(tmp_path):
 
 def test_captioned_grid_wraps_and_shortens_captions(images, tmp_path):
     long = "a very long caption " * 10
-    fig = plots.captioned_grid(images, ["red", "green", "blue"], ["short", long, "x"],
-                               columns=2, width=20, lines=2, suptitle="examples")
+    fig = plots.captioned_grid(
+        images,
+        ["red", "green", "blue"],
+        ["short", long, "x"],
+        columns=2,
+        width=20,
+        lines=2,
+        suptitle="examples",
+    )
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert titles[0] == "[red]\nshort"
     second = titles[1].split("\n")
@@ -45,8 +53,14 @@ def test_captioned_grid_wraps_and_shortens_captions(images, tmp_path):
 
 
 def test_bar_chart_keeps_order_and_highlights(tmp_path):
-    fig = plots.bar_chart(["dog", "white", "cat"], [30, 20, 10], title="words", xlabel="captions",
-                          highlight=["dog", "cat"], highlight_label="class name")
+    fig = plots.bar_chart(
+        ["dog", "white", "cat"],
+        [30, 20, 10],
+        title="words",
+        xlabel="captions",
+        highlight=["dog", "cat"],
+        highlight_label="class name",
+    )
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["dog", "white", "cat"]
     assert [round(p.get_width()) for p in ax.patches[:3]] == [30, 20, 10]
@@ -65,8 +79,10 @@ def test_vector_plot_shows_every_dimension_and_counts_zeros():
 
 
 def test_tradeoff_plot_has_two_axes_and_the_exact_line():
-    rows = [{"trees": t, "recall": r, "query_ms": q, "exact_ms": 0.2, "build_s": 0.1}
-            for t, r, q in [(1, 0.3, 0.05), (10, 0.8, 0.1), (100, 0.99, 0.4)]]
+    rows = [
+        {"trees": t, "recall": r, "query_ms": q, "exact_ms": 0.2, "build_s": 0.1}
+        for t, r, q in [(1, 0.3, 0.05), (10, 0.8, 0.1), (100, 0.99, 0.4)]
+    ]
     fig = plots.tradeoff_plot(rows, k=10)
     left, right = fig.axes
     assert left.get_xscale() == "log" and left.get_ylabel().startswith("recall@10")
@@ -77,8 +93,9 @@ def test_tradeoff_plot_has_two_axes_and_the_exact_line():
 
 
 def test_bar_chart_draws_a_reference_line():
-    fig = plots.bar_chart(["a", "b"], [0.9, 0.5], title="p@10", xlabel="precision", reference=0.05,
-                          reference_label="chance")
+    fig = plots.bar_chart(
+        ["a", "b"], [0.9, 0.5], title="p@10", xlabel="precision", reference=0.05, reference_label="chance"
+    )
     ax = fig.axes[0]
     assert list(ax.lines[0].get_xdata()) == [0.05, 0.05]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["chance"]

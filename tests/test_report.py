@@ -1,4 +1,5 @@
 """imagesearch.report: the one results table (CLI and demo) and the evaluation report as text."""
+
 from imagesearch.index import Result
 from imagesearch.report import PRINTED_METRICS, print_evaluation, print_results
 
@@ -8,10 +9,12 @@ RESULTS = [Result(1, 7, "/data/cat/7.jpg", "cat", 0.98765), Result(2, 3, "/data/
 def test_print_results_shows_paths_under_the_title_as_given(capsys):
     print_results("\nimage q.jpg", RESULTS)
     assert capsys.readouterr().out.splitlines() == [
-        "", "image q.jpg",
+        "",
+        "image q.jpg",
         "  rank   score  label          path",
         "     1   0.988  cat            /data/cat/7.jpg",
-        "     2   0.500  dog            /data/dog/3.jpg"]
+        "     2   0.500  dog            /data/dog/3.jpg",
+    ]
 
 
 def test_print_results_can_name_results_by_key_as_the_demo_does(capsys):
@@ -23,11 +26,17 @@ def test_print_results_can_name_results_by_key_as_the_demo_does(capsys):
 
 def test_print_evaluation_lists_every_metric_and_marks_missing_ones(capsys):
     report = {key: 0.5 for key in PRINTED_METRICS}
-    report.update(test_images=40, tags_caption_top5=None, heldout_classes=["cat", "dog"],
-                  words_source="given",
-                  words=[{"word": "ocean", "relevant": 3, "p10": 0.3, "chance": 0.075},
-                         {"word": "zzzq", "relevant": 0, "p10": None, "chance": 0.0, "unknown": True},
-                         {"word": "sofa", "relevant": 0, "p10": None, "chance": 0.0}])
+    report.update(
+        test_images=40,
+        tags_caption_top5=None,
+        heldout_classes=["cat", "dog"],
+        words_source="given",
+        words=[
+            {"word": "ocean", "relevant": 3, "p10": 0.3, "chance": 0.075},
+            {"word": "zzzq", "relevant": 0, "p10": None, "chance": 0.0, "unknown": True},
+            {"word": "sofa", "relevant": 0, "p10": None, "chance": 0.0},
+        ],
+    )
     print_evaluation(report)
     out = capsys.readouterr().out
     assert out.startswith("on the 40 test images (never used in training):\n")

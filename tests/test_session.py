@@ -1,4 +1,5 @@
 """The search session without widgets: queries in, answers out, on the embedded data set."""
+
 import shutil
 import subprocess
 import sys
@@ -123,7 +124,8 @@ def test_a_bug_in_the_engine_becomes_a_message(engine):
 
     answer = SearchSession(Broken()).search_text("cat")
     assert answer.level == "error" and answer.message == (
-        "The search failed unexpectedly: ZeroDivisionError: oops")
+        "The search failed unexpectedly: ZeroDivisionError: oops"
+    )
 
 
 def test_query_is_a_small_value():
@@ -138,8 +140,7 @@ def test_query_is_a_small_value():
 def test_pure_helpers():
     results = [Result(1, 1, "/abs/path/b.jpg", "cat", 0.98765), Result(2, 0, "/abs/a.jpg", "tv monitor", 0.5)]
     lines = report_lines(results, ["tv_monitor/a.jpg", "cat/b.jpg"])
-    assert lines == [" 1. cat/b.jpg         cat          0.988",
-                     " 2. tv_monitor/a.jpg  tv monitor   0.500"]
+    assert lines == [" 1. cat/b.jpg         cat          0.988", " 2. tv_monitor/a.jpg  tv monitor   0.500"]
     assert upload_suffix("Me.JPEG") == ".jpeg" and upload_suffix("../x.j;pg") == ".img"
     assert upload_suffix("") == ".img"
 

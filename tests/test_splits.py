@@ -9,7 +9,15 @@ from imagesearch.storage import ImageSearchError
 # class -> size; sizes chosen to exercise rounding, the "at least one" rule and tiny classes
 SIZES = {"dog": 10, "cat": 20, "cow": 3, "bird": 7, "boat": 5, "sofa": 2, "tv": 1}
 # class -> (test, val) with test_fraction=0.2, val_fraction=0.1 (round half up, >= 1 each)
-EXPECTED = {"dog": (2, 1), "cat": (4, 2), "cow": (1, 1), "bird": (1, 1), "boat": (1, 1), "sofa": (0, 0), "tv": (0, 0)}
+EXPECTED = {
+    "dog": (2, 1),
+    "cat": (4, 2),
+    "cow": (1, 1),
+    "bird": (1, 1),
+    "boat": (1, 1),
+    "sofa": (0, 0),
+    "tv": (0, 0),
+}
 
 
 def make_labels(seed=0):
@@ -74,7 +82,9 @@ def test_integer_labels_and_parts_are_read_only():
         split.train[0] = 99
 
 
-@pytest.mark.parametrize("kwargs", [{"test_fraction": 1.0}, {"val_fraction": -0.1}, {"test_fraction": 0.6, "val_fraction": 0.4}])
+@pytest.mark.parametrize(
+    "kwargs", [{"test_fraction": 1.0}, {"val_fraction": -0.1}, {"test_fraction": 0.6, "val_fraction": 0.4}]
+)
 def test_bad_fractions(kwargs):
     with pytest.raises(ImageSearchError):
         stratified_split(make_labels(), **kwargs)

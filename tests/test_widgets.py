@@ -2,6 +2,7 @@
 
 The search logic itself is tested without widgets in test_session.py.
 """
+
 import datetime
 from pathlib import Path
 
@@ -45,8 +46,15 @@ def key_of(engine, label):
 
 def upload(box, data: bytes, name="photo.jpg"):
     """What the browser's FileUpload sends, as ipywidgets 8 deserializes it."""
-    box.upload.value = ({"name": name, "type": "image/jpeg", "size": len(data), "content": memoryview(data),
-                         "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
+    box.upload.value = (
+        {
+            "name": name,
+            "type": "image/jpeg",
+            "size": len(data),
+            "content": memoryview(data),
+            "last_modified": datetime.datetime.now(datetime.UTC),
+        },
+    )
 
 
 def test_words_show_thumbnails_and_captions(box):
@@ -95,7 +103,9 @@ def test_picked_image_clears_the_words_and_shows_tags(box, engine):
 
 
 def test_focus_dropdown_is_forwarded(box, engine):
-    assert box.focus.options[0] == NO_FOCUS and set(box.focus.options[1:]) == set(engine.class_weights.classes)
+    assert box.focus.options[0] == NO_FOCUS and set(box.focus.options[1:]) == set(
+        engine.class_weights.classes
+    )
     box.image.value = key_of(engine, "cat")
     box.focus.value = "telephone"
     assert box.query.focus == "telephone" and "focused on &#x27;telephone&#x27;" in box.status.value

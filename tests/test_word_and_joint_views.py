@@ -1,5 +1,6 @@
 """Helpers of the word-vector and joint-model notebooks: word maps, example rows, the
 evaluation table and the joint-space map."""
+
 import numpy as np
 import pytest
 
@@ -28,8 +29,11 @@ def test_word_neighbourhoods_lists_seeds_then_their_neighbours(glove50d):
 
 class FakeEngine:
     def __init__(self, labels, test):
-        self.images = type("Index", (), {"items": [{"label": label, "key": f"{label}/{i}.jpg"}
-                                                   for i, label in enumerate(labels)]})()
+        self.images = type(
+            "Index",
+            (),
+            {"items": [{"label": label, "key": f"{label}/{i}.jpg"} for i, label in enumerate(labels)]},
+        )()
         self.split = Split(np.array([], int), np.array([], int), np.asarray(test))
 
 
@@ -37,23 +41,33 @@ def test_split_examples_takes_the_first_test_image_of_spread_classes():
     labels = ["a", "a", "b", "b", "c", "c", "d", "d"]
     engine = FakeEngine(labels, test=[7, 1, 3, 5, 0])
     assert split_examples(engine, count=4) == [0, 3, 5, 7]
-    assert split_examples(engine, count=2) == [0, 5]      # classes a and c
+    assert split_examples(engine, count=2) == [0, 5]  # classes a and c
     assert split_examples(engine, count=10) == [0, 3, 5, 7]
 
 
 def test_evaluation_table_rounds_and_explains_every_metric():
-    result = {"image_to_image_p10": 0.48912, "class_words_p10": 0.58, "heldout_classes": ["bus", "car"],
-              "heldout_classes_p10": 0.5, "heldout_classes_p10_all_test": 0.18, "caption_words_p10": 0.12,
-              "caption_words_chance": 0.06249, "tags_class_top5": 0.63, "tags_caption_top5": None,
-              "per_class_p10": {c: 0.5 for c in "abcdefghij"}}
+    result = {
+        "image_to_image_p10": 0.48912,
+        "class_words_p10": 0.58,
+        "heldout_classes": ["bus", "car"],
+        "heldout_classes_p10": 0.5,
+        "heldout_classes_p10_all_test": 0.18,
+        "caption_words_p10": 0.12,
+        "caption_words_chance": 0.06249,
+        "tags_class_top5": 0.63,
+        "tags_caption_top5": None,
+        "per_class_p10": {c: 0.5 for c in "abcdefghij"},
+    }
     table = evaluation_table(result)
     assert list(table.index) == list(EVALUATION_METRICS)
     assert list(table.columns) == ["value", "chance", "measures"]
     assert table.loc["image_to_image_p10", "value"] == 0.489
-    assert table.loc["class_words_p10", "chance"] == 0.1           # 10 classes
-    assert table.loc["heldout_classes_p10", "chance"] == 0.5       # 2 held out
+    assert table.loc["class_words_p10", "chance"] == 0.1  # 10 classes
+    assert table.loc["heldout_classes_p10", "chance"] == 0.5  # 2 held out
     assert table.loc["caption_words_p10", "chance"] == 0.062
-    assert np.isnan(table.loc["tags_caption_top5", "value"]) and np.isnan(table.loc["tags_class_top5", "chance"])
+    assert np.isnan(table.loc["tags_caption_top5", "value"]) and np.isnan(
+        table.loc["tags_class_top5", "chance"]
+    )
 
 
 def test_joint_space_map_puts_images_class_names_and_words_in_one_map(glove50d, monkeypatch):
@@ -63,9 +77,17 @@ def test_joint_space_map_puts_images_class_names_and_words_in_one_map(glove50d, 
     labels = ["cat"] * 5 + ["dog"] * 5
     rng = np.random.default_rng(0)
     vectors = label_targets(glove50d, labels) + 0.05 * rng.normal(size=(10, 50)).astype(np.float32)
-    items = [{"label": label, "path": "/missing.jpg", "key": f"{label}/{i}.jpg"} for i, label in enumerate(labels)]
-    engine = type("Engine", (), {"joint_index": EmbeddingIndex.build(vectors, items, model="test", n_trees=2),
-                                 "word_vectors": glove50d})()
+    items = [
+        {"label": label, "path": "/missing.jpg", "key": f"{label}/{i}.jpg"} for i, label in enumerate(labels)
+    ]
+    engine = type(
+        "Engine",
+        (),
+        {
+            "joint_index": EmbeddingIndex.build(vectors, items, model="test", n_trees=2),
+            "word_vectors": glove50d,
+        },
+    )()
     seen = {}
 
     def first_two_dims(points, **kwargs):  # UMAP itself is not under test here: only what goes in
@@ -75,7 +97,7 @@ def test_joint_space_map_puts_images_class_names_and_words_in_one_map(glove50d, 
     monkeypatch.setattr(plots, "umap_2d", first_two_dims)
     fig = plots.joint_space_map(engine, ["kitten", "cat"], title="a map")
     points = seen["points"]
-    assert points.shape == (10 + 3, 50)                  # images, then cat, dog, kitten (cat once)
+    assert points.shape == (10 + 3, 50)  # images, then cat, dog, kitten (cat once)
     assert np.allclose(points[10], label_vector(glove50d, "cat"), atol=1e-6)
     ax = fig.axes[0]
     assert ax.get_title() == "a map" and ax.get_xlabel() == "UMAP 1" and ax.get_ylabel() == "UMAP 2"

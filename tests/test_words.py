@@ -1,5 +1,6 @@
 """GloVe download and conversion (imagesearch.glove, for real, from a local HTTP server), word
 search over the real offline 50d vectors (imagesearch.words), and text queries (imagesearch.text)."""
+
 from __future__ import annotations
 
 import functools
@@ -42,8 +43,14 @@ from imagesearch.words import WORD_SEARCH_VOCAB, similar_words
 # A small GloVe 6B look-alike served over HTTP
 
 
-def write_fake_glove(folder: Path, *, n_words: int = 200, dim: int = 300, seed: int = 0,
-                     bad_line: tuple[int, str] | None = None) -> tuple[list[str], np.ndarray, str]:
+def write_fake_glove(
+    folder: Path,
+    *,
+    n_words: int = 200,
+    dim: int = 300,
+    seed: int = 0,
+    bad_line: tuple[int, str] | None = None,
+) -> tuple[list[str], np.ndarray, str]:
     """folder/glove.6B.zip holding glove.6B.300d.txt; returns its words, vectors and SHA-256."""
     rng = np.random.default_rng(seed)
     vocab = [f"w{i:03d}" for i in range(n_words)]
@@ -78,7 +85,9 @@ def server(tmp_path, monkeypatch):
     folder = tmp_path / "www"
     folder.mkdir()
     handler = type("Handler", (_QuietHandler,), {"requests": []})
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(folder))
+    )
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
@@ -108,8 +117,9 @@ def test_download_converts_and_second_load_needs_no_server(server):
     assert isinstance(kv.vectors, np.memmap), "served from the gensim cache, memory-mapped"
     assert (vectors_cache() / "glove.6B.zip").is_file()
 
-    again = load_word_vectors("glove-6b-300d", source="http://127.0.0.1:9/nothing-here", known_hash=sha,
-                              progress=False)
+    again = load_word_vectors(
+        "glove-6b-300d", source="http://127.0.0.1:9/nothing-here", known_hash=sha, progress=False
+    )
     assert requested == ["/glove.6B.zip"], "second load hit the cache, not the network"
     np.testing.assert_array_equal(again.vectors, kv.vectors)
 
@@ -142,10 +152,13 @@ def test_missing_file_on_server_is_a_clear_error(server):
     assert f"{url}/glove.6B.zip" in str(info.value)
 
 
-@pytest.mark.parametrize("bad_line", [
-    (57, "w056 " + " ".join(["0.5"] * 299)),          # a number short
-    (120, "w119 " + " ".join(["0.5"] * 299) + " abc"),  # not a number
-])
+@pytest.mark.parametrize(
+    "bad_line",
+    [
+        (57, "w056 " + " ".join(["0.5"] * 299)),  # a number short
+        (120, "w119 " + " ".join(["0.5"] * 299) + " abc"),  # not a number
+    ],
+)
 def test_malformed_line_names_file_and_line(tmp_path, bad_line):
     _, _, sha = write_fake_glove(tmp_path / "src", bad_line=bad_line)
     with pytest.raises(WordVectorsError) as info:
@@ -210,7 +223,9 @@ def test_offline_vectors_are_cached_and_memory_mapped(glove50d, words_home):
 def brute_force(kv, vector, k, exclude, cap=WORD_SEARCH_VOCAB):
     rows = np.asarray(kv.vectors[:cap], dtype=np.float64)
     scores = rows @ vector / np.linalg.norm(rows, axis=1)
-    return [kv.index_to_key[i] for i in np.argsort(-scores, kind="stable") if kv.index_to_key[i] not in exclude][:k]
+    return [
+        kv.index_to_key[i] for i in np.argsort(-scores, kind="stable") if kv.index_to_key[i] not in exclude
+    ][:k]
 
 
 def test_king_is_near_royalty(glove50d):
@@ -278,8 +293,9 @@ def test_some_unknown_words_are_listed_and_ignored(glove50d):
 
 
 def test_label_vector(glove50d):
-    np.testing.assert_allclose(label_vector(glove50d, "potted plant"),
-                               query_vector(glove50d, "potted plant").vector)
+    np.testing.assert_allclose(
+        label_vector(glove50d, "potted plant"), query_vector(glove50d, "potted plant").vector
+    )
     with pytest.raises(UnknownWordError, match="'qzxwvk plant'") as info:
         label_vector(glove50d, "qzxwvk plant")
     assert "qzxwvk" in str(info.value) and info.value.words == ("qzxwvk",)
@@ -297,7 +313,15 @@ def test_tag_vocabulary_is_frequent_plain_words(glove50d):
 def test_tokenize_rules():
     vocab = {"t-shirt", "u.s.", "dog", "black", "white", "and", "cat"}
     assert tokenize("Black-and-white T-shirt; the dog's U.S. cat, cat", vocab) == [
-        "black", "and", "white", "t-shirt", "the", "dog", "u.s.", "cat"]
+        "black",
+        "and",
+        "white",
+        "t-shirt",
+        "the",
+        "dog",
+        "u.s.",
+        "cat",
+    ]
     assert tokenize("-- , ... & x", vocab) == ["x"]
 
 
@@ -330,9 +354,19 @@ def test_stop_words_are_gensims_list_less_picture_words():
 def test_one_rule_for_plurals():
     vocab = {"dog", "bus", "puppy", "grass", "glass", "sheep", "tie"}
     assert [fold_plural(w, vocab) for w in ("dogs", "buses", "puppies", "ties", "glasses")] == [
-        "dog", "bus", "puppy", "tie", "glass"]
+        "dog",
+        "bus",
+        "puppy",
+        "tie",
+        "glass",
+    ]
     assert [fold_plural(w, vocab) for w in ("grass", "bus", "sheep", "cats", "its")] == [
-        "grass", "bus", "sheep", "cats", "its"], "no singular in the vocabulary: unchanged"
+        "grass",
+        "bus",
+        "sheep",
+        "cats",
+        "its",
+    ], "no singular in the vocabulary: unchanged"
     names = class_words("dog") | class_words("bus") | class_words("person")
     assert {"puppy", "man", "men", "bus"} <= names
     assert word_forms(["two", "puppies", "buses", "men"], names) & names == {"puppy", "bus", "men"}
@@ -345,19 +379,29 @@ def test_one_rule_for_plurals():
 def test_word_table_reads_the_cache_without_gensim(glove50d, words_home):
     table = load_word_table("glove-6b-50d")
     assert isinstance(table, WordTable) and isinstance(table.vectors, np.memmap)
-    assert list(table.index_to_key) == glove50d.index_to_key and table.vector_size == 50 and len(table) == 400_000
+    assert (
+        list(table.index_to_key) == glove50d.index_to_key
+        and table.vector_size == 50
+        and len(table) == 400_000
+    )
     assert table.index_to_key[:3] == ["the", ",", "."] and table.index_to_key[-1] == glove50d.index_to_key[-1]
     assert [table.key_to_index[w] for w in ("the", "cat", glove50d.index_to_key[-1])] == [
-        glove50d.key_to_index[w] for w in ("the", "cat", glove50d.index_to_key[-1])]
+        glove50d.key_to_index[w] for w in ("the", "cat", glove50d.index_to_key[-1])
+    ]
     assert "qqzzxq" not in table and "cat" in table and "at" in table.key_to_index
     np.testing.assert_array_equal(table["cat"], glove50d["cat"])
-    np.testing.assert_array_equal(query_vector(table, "a cat on the sofa").vector,
-                                  query_vector(glove50d, "a cat on the sofa").vector)
+    np.testing.assert_array_equal(
+        query_vector(table, "a cat on the sofa").vector, query_vector(glove50d, "a cat on the sofa").vector
+    )
     assert tag_vocabulary(table, 300) == tag_vocabulary(glove50d, 300)
-    code = ("import sys; from imagesearch.glove import load_word_table; from imagesearch.text import query_vector;"
-            "q = query_vector(load_word_table('glove-6b-50d'), 'dog on a beach'); print(q.known);"
-            "print(sorted(m for m in ('gensim', 'scipy', 'tensorflow', 'keras') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
+    code = (
+        "import sys; from imagesearch.glove import load_word_table; from imagesearch.text import query_vector;"
+        "q = query_vector(load_word_table('glove-6b-50d'), 'dog on a beach'); print(q.known);"
+        "print(sorted(m for m in ('gensim', 'scipy', 'tensorflow', 'keras') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["('dog', 'beach')", "[]"]
 
@@ -368,6 +412,8 @@ def test_a_cache_entry_without_the_word_list_gets_one(tmp_path):
     (words_file,) = vectors_cache().glob("*.kv/words.txt")
     assert words_file.read_text().split("\n")[:-1] == kv.index_to_key
     words_file.unlink()  # as written before the word list existed
-    table = load_word_table("glove-6b-300d", source="http://127.0.0.1:9/unused", known_hash=sha, progress=False)
+    table = load_word_table(
+        "glove-6b-300d", source="http://127.0.0.1:9/unused", known_hash=sha, progress=False
+    )
     assert list(table.index_to_key) == kv.index_to_key and words_file.is_file()
     np.testing.assert_allclose(table.vectors, expected, atol=1e-6)

@@ -7,10 +7,20 @@ what is timed) and scores it with imagesearch.metrics:
 - focus: photos (or collages) of two objects, and how far focus moves a search toward one;
 - trees: Annoy's recall against its speed, per number of trees.
 """
+
 from .focus import TwoObjectQuery, focus_gain, pick_two_object_examples, two_object_queries
 from .language import default_caption_words, evaluate_engine, heldout_classes, split_examples
 from .trees import annoy_recall, trees_tradeoff
 
-__all__ = ["TwoObjectQuery", "annoy_recall", "default_caption_words",
-           "evaluate_engine", "focus_gain", "heldout_classes", "pick_two_object_examples",
-           "split_examples", "trees_tradeoff", "two_object_queries"]
+__all__ = [
+    "TwoObjectQuery",
+    "annoy_recall",
+    "default_caption_words",
+    "evaluate_engine",
+    "focus_gain",
+    "heldout_classes",
+    "pick_two_object_examples",
+    "split_examples",
+    "trees_tradeoff",
+    "two_object_queries",
+]

@@ -3,12 +3,13 @@
 Queries come from captions that name a second class, or, where a data set has none, from
 side-by-side collages of two test images (written as files), as the talk's cat-and-bottle photo.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -45,8 +46,7 @@ def _focusable(engine, label: str) -> bool:
     return True
 
 
-def two_object_queries(engine, dataset, *, min_captions: int = 2,
-                       collage_dir=None) -> list[TwoObjectQuery]:
+def two_object_queries(engine, dataset, *, min_captions: int = 2, collage_dir=None) -> list[TwoObjectQuery]:
     """Photos that show two classes, to test focus on: one query per (photo, other class).
 
     Found from captions with `datasets.other_class_mentions` (a class counts when `min_captions`
@@ -67,19 +67,31 @@ def two_object_queries(engine, dataset, *, min_captions: int = 2,
         row = row_of.get(item.key)
         if row is None or not _focusable(engine, item.label):
             continue  # an image the index skipped (unreadable), or a class focus cannot name
-        found += [TwoObjectQuery(row, item.key, items[row]["path"], (item.label, other), "captions",
-                                 row in in_test) for other in others if _focusable(engine, other)]
+        found += [
+            TwoObjectQuery(row, item.key, items[row]["path"], (item.label, other), "captions", row in in_test)
+            for other in others
+            if _focusable(engine, other)
+        ]
     if found or collage_dir is None:
         return found
     classes = sorted({items[r]["label"] for r in test if _focusable(engine, items[r]["label"])})
     for left, right in zip(classes[0::2], classes[1::2]):
-        pairs = zip([r for r in test if items[r]["label"] == left],
-                    [r for r in test if items[r]["label"] == right])
+        pairs = zip(
+            [r for r in test if items[r]["label"] == left], [r for r in test if items[r]["label"] == right]
+        )
         for i, (a, b) in enumerate(pairs):
             name = f"{left}+{right}-{i}.png".replace(" ", "_")
             path = side_by_side([items[a]["path"], items[b]["path"]], Path(collage_dir) / name)
-            found.append(TwoObjectQuery(str(path), f"{items[a]['key']} + {items[b]['key']}",
-                                        str(path), (left, right), "collage", True))
+            found.append(
+                TwoObjectQuery(
+                    str(path),
+                    f"{items[a]['key']} + {items[b]['key']}",
+                    str(path),
+                    (left, right),
+                    "collage",
+                    True,
+                )
+            )
     return found
 
 
@@ -98,17 +110,28 @@ def focus_gain(engine, pairs: Sequence[tuple], k: int = 10) -> dict:
         focused = engine.similar_images(query, k, focus=label)
         before = float(np.mean([r.label == label for r in plain]))
         after = float(np.mean([r.label == label for r in focused]))
-        name = (engine.images.records[int(query)]["key"] if isinstance(query, (int, np.integer))
-                else Path(os.fspath(query)).name)
-        records.append({"query": name, "focus": label, "before": before, "after": after,
-                        "gain": after - before})
+        name = (
+            engine.images.records[int(query)]["key"]
+            if isinstance(query, (int, np.integer))
+            else Path(os.fspath(query)).name
+        )
+        records.append(
+            {"query": name, "focus": label, "before": before, "after": after, "gain": after - before}
+        )
     mean = lambda key: float(np.mean([r[key] for r in records])) if records else float("nan")  # noqa: E731
-    return {"k": int(k), "count": len(records), "before": mean("before"), "after": mean("after"),
-            "gain": mean("gain"), "queries": records}
+    return {
+        "k": int(k),
+        "count": len(records),
+        "before": mean("before"),
+        "after": mean("after"),
+        "gain": mean("gain"),
+        "queries": records,
+    }
 
 
-def pick_two_object_examples(queries: Sequence[TwoObjectQuery], prefer: Sequence[tuple[str, str]] = (),
-                             count: int = 2) -> list[TwoObjectQuery]:
+def pick_two_object_examples(
+    queries: Sequence[TwoObjectQuery], prefer: Sequence[tuple[str, str]] = (), count: int = 2
+) -> list[TwoObjectQuery]:
     """`count` queries to show: for each preferred pair of classes (either order) the first
     query of that pair, then the first others, so that a notebook shows the talk's examples
     (a cat and a bottle, a person on a horse) where the data set has them, and something

@@ -3,9 +3,10 @@
 `evaluate_engine` is the joint model's report card (the CLI's `evaluate`, bench/language.py,
 notebook 06); the zero-shot part retrains the joint model without a seeded draw of classes.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -17,11 +18,15 @@ from ..splits import Split
 from ..text import STOP_WORDS, UnknownWordError, caption_tokens, fold_plural, query_vector, word_forms
 
 HELDOUT_CLASSES = 5
-CAPTION_WORDS = 30          # how many non-label caption words the default list holds
+CAPTION_WORDS = 30  # how many non-label caption words the default list holds
 
 
-def default_caption_words(captions: Sequence[Sequence[str]], labels: Sequence[str], known: set | None = None,
-                          count: int = CAPTION_WORDS) -> list[str]:
+def default_caption_words(
+    captions: Sequence[Sequence[str]],
+    labels: Sequence[str],
+    known: set | None = None,
+    count: int = CAPTION_WORDS,
+) -> list[str]:
     """The `count` content words that are relevant to the most images, chosen by frequency alone
     (never by how well they score): no stop words, no word of any class label, 3+ letters,
     and known to the word vectors when `known` is given."""
@@ -36,8 +41,11 @@ def default_caption_words(captions: Sequence[Sequence[str]], labels: Sequence[st
         for w, n in seen.items():
             if n >= MIN_CAPTIONS:
                 counts[w] = counts.get(w, 0) + 1
-    candidates = [w for w in counts if len(w) >= 3 and w not in STOP_WORDS and w not in label_words
-                  and (known is None or w in known)]
+    candidates = [
+        w
+        for w in counts
+        if len(w) >= 3 and w not in STOP_WORDS and w not in label_words and (known is None or w in known)
+    ]
     return sorted(candidates, key=lambda w: (-counts[w], w))[:count]
 
 
@@ -47,8 +55,14 @@ def heldout_classes(classes: Sequence[str], count: int = HELDOUT_CLASSES, seed: 
     return sorted(rng.choice(sorted(classes), size=min(count, len(classes)), replace=False).tolist())
 
 
-def evaluate_engine(engine, *, words: Sequence[str] | None = None, heldout: int = HELDOUT_CLASSES,
-                    seed: int = 0, epochs: int = DEFAULT_EPOCHS) -> dict:
+def evaluate_engine(
+    engine,
+    *,
+    words: Sequence[str] | None = None,
+    heldout: int = HELDOUT_CLASSES,
+    seed: int = 0,
+    epochs: int = DEFAULT_EPOCHS,
+) -> dict:
     """Every metric on the test split of the engine's index (never used in training).
 
     - image_to_image_p10: test images query all others (image features, same class = relevant);
@@ -71,13 +85,19 @@ def evaluate_engine(engine, *, words: Sequence[str] | None = None, heldout: int 
     joint_test = engine.joint_index.vectors[test]
 
     image_p10 = leave_one_out_precision(engine.images.vectors, labels, 10, queries=test)
-    class_p10 = {c: ranked_precision(joint_test, query_vector(kv, c).vector, labels[test] == c)
-                 for c in classes}
+    class_p10 = {
+        c: ranked_precision(joint_test, query_vector(kv, c).vector, labels[test] == c) for c in classes
+    }
 
     held = heldout_classes(classes, heldout, seed)
     keep = lambda rows: rows[~np.isin(labels[rows], held)]  # noqa: E731
-    partial = train_joint_model(engine.images.vectors, label_targets(kv, labels.tolist()),
-                                Split(keep(split.train), keep(split.val), test), epochs=epochs, seed=seed)
+    partial = train_joint_model(
+        engine.images.vectors,
+        label_targets(kv, labels.tolist()),
+        Split(keep(split.train), keep(split.val), test),
+        epochs=epochs,
+        seed=seed,
+    )
     held_vectors = partial.embed(engine.images.vectors[test])
     unseen = np.isin(labels[test], held)
     held_p10, held_p10_all = {}, {}
@@ -89,14 +109,21 @@ def evaluate_engine(engine, *, words: Sequence[str] | None = None, heldout: int 
 
     captions = [item.get("captions", []) for item in items]
     word_sets, vocabulary = caption_word_sets(captions)
-    chosen = list(words) if words is not None else default_caption_words(
-        captions, classes, known=set(kv.key_to_index))
+    chosen = (
+        list(words)
+        if words is not None
+        else default_caption_words(captions, classes, known=set(kv.key_to_index))
+    )
     per_word = []
     for word in chosen:
         folded = fold_plural(word.lower().strip(), vocabulary)
         relevant = relevant_to_word(word_sets, folded)[test]
-        record = {"word": word, "relevant": int(relevant.sum()), "p10": None,
-                  "chance": round(float(relevant.mean()), 4)}
+        record = {
+            "word": word,
+            "relevant": int(relevant.sum()),
+            "p10": None,
+            "chance": round(float(relevant.mean()), 4),
+        }
         try:
             vector = query_vector(kv, word).vector
         except UnknownWordError:
@@ -112,8 +139,9 @@ def evaluate_engine(engine, *, words: Sequence[str] | None = None, heldout: int 
     label_words = [set(caption_tokens(label)) for label in labels[test]]
     caption_words = [set().union(*caps) if caps else set() for caps in (word_sets[r] for r in test)]
     class_hits = [bool(word_forms(tags, lw) & lw) for tags, lw in zip(tag_lists, label_words)]
-    caption_hits = [any(fold_plural(t, vocabulary) in cw for t in tags)
-                    for tags, cw in zip(tag_lists, caption_words)]
+    caption_hits = [
+        any(fold_plural(t, vocabulary) in cw for t in tags) for tags, cw in zip(tag_lists, caption_words)
+    ]
 
     mean = lambda values: round(float(np.mean(values)), 4) if len(values) else None  # noqa: E731
     return {
@@ -129,8 +157,9 @@ def evaluate_engine(engine, *, words: Sequence[str] | None = None, heldout: int 
         "tags_caption_top5": mean(caption_hits) if any(caption_words) else None,
         "per_class_p10": {c: round(p, 4) for c, p in class_p10.items()},
         "heldout_per_class_p10": {c: round(p, 4) for c, p in held_p10.items()},
-        "words_source": "given" if words is not None else
-        f"the {CAPTION_WORDS} most frequent non-label caption words (by images relevant)",
+        "words_source": "given"
+        if words is not None
+        else f"the {CAPTION_WORDS} most frequent non-label caption words (by images relevant)",
         "words": per_word,
     }
 

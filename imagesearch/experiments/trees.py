@@ -3,18 +3,20 @@
 The only experiment that times anything: builds indexes of the given vectors and measures
 queries; recall repeats exactly (seeded, one build job), times do not.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from ..index import EmbeddingIndex
 
 
-def annoy_recall(index: EmbeddingIndex, k: int = 10, queries: Sequence[int] | None = None,
-                 search_k: int = -1) -> float:
+def annoy_recall(
+    index: EmbeddingIndex, k: int = 10, queries: Sequence[int] | None = None, search_k: int = -1
+) -> float:
     """Share of the exact top-k neighbours that Annoy returns, averaged over queries."""
     queries = range(len(index)) if queries is None else queries
     recalls = []
@@ -25,9 +27,15 @@ def annoy_recall(index: EmbeddingIndex, k: int = 10, queries: Sequence[int] | No
     return float(np.mean(recalls))
 
 
-def trees_tradeoff(vectors: np.ndarray, items: Sequence[dict], trees: Sequence[int] = (1, 2, 5, 10, 20, 50, 100),
-                   k: int = 10, queries: Sequence[int] | int | None = 300, seed: int = 0,
-                   repeats: int = 3) -> list[dict]:
+def trees_tradeoff(
+    vectors: np.ndarray,
+    items: Sequence[dict],
+    trees: Sequence[int] = (1, 2, 5, 10, 20, 50, 100),
+    k: int = 10,
+    queries: Sequence[int] | int | None = 300,
+    seed: int = 0,
+    repeats: int = 3,
+) -> list[dict]:
     """Annoy's accuracy/speed trade-off on these vectors, one dict per number of trees.
 
     Each dict: `trees`, `recall` (share of the exact top-k that Annoy returns, each query left
@@ -44,7 +52,9 @@ def trees_tradeoff(vectors: np.ndarray, items: Sequence[dict], trees: Sequence[i
     if queries is None or (isinstance(queries, (int, np.integer)) and queries >= len(vectors)):
         queries = list(range(len(vectors)))
     elif isinstance(queries, (int, np.integer)):
-        queries = sorted(np.random.default_rng(seed).choice(len(vectors), int(queries), replace=False).tolist())
+        queries = sorted(
+            np.random.default_rng(seed).choice(len(vectors), int(queries), replace=False).tolist()
+        )
     else:
         queries = [int(q) for q in queries]
     rows = []
@@ -61,6 +71,13 @@ def trees_tradeoff(vectors: np.ndarray, items: Sequence[dict], trees: Sequence[i
                     index.search(index.vectors[row], k, exclude=[row], exact=exact)
                 passes.append((time.perf_counter() - start) * 1000 / max(len(queries), 1))
             timings[exact] = min(passes)
-        rows.append({"trees": int(n_trees), "recall": annoy_recall(index, k, queries),
-                     "query_ms": timings[False], "exact_ms": timings[True], "build_s": build_s})
+        rows.append(
+            {
+                "trees": int(n_trees),
+                "recall": annoy_recall(index, k, queries),
+                "query_ms": timings[False],
+                "exact_ms": timings[True],
+                "build_s": build_s,
+            }
+        )
     return rows
