@@ -53,8 +53,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from imagesearch.datasets import load_pascal_sentences
-    from imagesearch.engine import SearchEngine, build_index, label_targets, train_joint_index
+    from imagesearch.engine import SearchEngine
     from imagesearch.experiments import evaluate_engine
+    from imagesearch.indexing import build_index, label_targets, train_joint_index
 
     dataset = load_pascal_sentences(source=args.source)
     folder = Path(tempfile.mkdtemp(prefix="bench-language-"))

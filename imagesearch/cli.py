@@ -61,7 +61,7 @@ def cmd_fetch(args) -> int:
 
 def cmd_index(args) -> int:
     from .datasets import load_dataset
-    from .engine import build_index
+    from .indexing import build_index
 
     kwargs = {"source": args.source} if args.dataset == "pascal-sentences" else {}
     dataset = load_dataset(args.dataset, **kwargs)
@@ -111,7 +111,7 @@ def cmd_search(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .engine import train_joint_index
+    from .indexing import train_joint_index
 
     model = train_joint_index(
         args.index, vectors=args.vectors, epochs=args.epochs, seed=args.seed, verbose=1 if args.verbose else 0

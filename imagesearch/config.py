@@ -44,7 +44,8 @@ class Settings:
     def engine(self, *, train: bool = True, progress: bool = True):
         """A SearchEngine over this data set: indexed (and the joint model trained) on first use,
         from the cache afterwards."""
-        from .engine import JOINT, SearchEngine, build_index, train_joint_index
+        from .engine import SearchEngine
+        from .indexing import JOINT, build_index, train_joint_index
 
         folder = self.index_dir
         build_index(self.load_dataset(), folder, model=self.model, progress=progress)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .datasets import load_embedded
-from .engine import JOINT, SearchEngine, build_index, train_joint_index
+from .engine import SearchEngine
+from .indexing import JOINT, build_index, train_joint_index
 from .models import DEFAULT_MODEL
 from .plots import result_grid, save_figure
 from .report import print_results

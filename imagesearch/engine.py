@@ -1,13 +1,11 @@
 """The search engine: one object over an index folder that answers every kind of query.
 
-`build_index` turns a data set into an index folder (features, Annoy index, class weights for
-focus); `SearchEngine` opens one lazily: the CNN is loaded only when a query image is not in
-the index, and nothing is loaded twice.
+`SearchEngine` opens a folder written by `indexing.py` lazily: the CNN is loaded only when a
+query image is not in the index, word vectors only for words, and nothing is loaded twice.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from functools import cached_property
@@ -16,20 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from .datasets import Dataset
-from .features import DEFAULT_RESAMPLE, embed_images, extract_features
-from .focus import ClassWeights, fit_class_weights, focused_search
-from .index import DEFAULT_TREES, EmbeddingIndex, IndexLoadError, Result
-from .joint import DEFAULT_EPOCHS
-from .models import DEFAULT_MODEL, LazyImageModel
-from .splits import Split, stratified_split
-from .storage import ImageSearchError, atomic_path
+from .features import DEFAULT_RESAMPLE, embed_images
+from .focus import ClassWeights, focused_search
+from .index import EmbeddingIndex, IndexLoadError, Result
+from .indexing import CLASS_WEIGHTS_FILE, IMAGES, JOINT, JOINT_MODEL_DIR, joint_settings
+from .models import LazyImageModel
+from .splits import Split
 
-IMAGES = "images"
-JOINT = "joint"  # the joint-space index: NAME.ann/.npy/.json beside the image index
-JOINT_MODEL_DIR = "joint"  # the trained head: joint/joint.keras + joint/joint.json
-CLASS_WEIGHTS_FILE = "class_weights.npz"
-SPLIT_SEED = 0
 TAG_VOCABULARY_SIZE = 20_000
 DEFAULT_K = 10  # results of a search, words of a similar-words query
 DEFAULT_TAGS = 5  # tags of an image
@@ -53,159 +44,6 @@ class Tag:
 
     def to_dict(self) -> dict[str, Any]:
         return {"rank": self.rank, "word": self.word, "score": round(float(self.score), 4)}
-
-
-@dataclass
-class BuildReport:
-    folder: Path
-    count: int
-    skipped: list[tuple[str, str]]
-    features_from_cache: bool
-    reused: bool = False
-
-
-def _item_records(dataset: Dataset, rows: np.ndarray) -> list[dict[str, Any]]:
-    return [
-        {
-            "path": str(dataset[i].path),
-            "label": dataset[i].label,
-            "key": dataset[i].key,
-            "captions": list(dataset[i].captions),
-        }
-        for i in rows
-    ]
-
-
-def build_index(
-    dataset: Dataset,
-    out: str | os.PathLike,
-    *,
-    model: str = DEFAULT_MODEL,
-    weights: str | None = None,
-    n_trees: int = DEFAULT_TREES,
-    on_error: str = "raise",
-    force: bool = False,
-    progress: bool = True,
-) -> BuildReport:
-    """Index `dataset` into folder `out`: image features (cached), Annoy index, focus weights.
-
-    A folder that already holds this very index is left as it is (no CNN is built to find that
-    out); one that holds another index is only replaced with `force=True`, so that nothing is
-    overwritten by mistake.
-    """
-    out = Path(out)
-    image_model = LazyImageModel(model, weights)
-    settings = {
-        "dataset": dataset.name,
-        "dataset_hash": dataset.content_hash,
-        "weights": image_model.weights_id,
-        "resample": DEFAULT_RESAMPLE,
-        "n_trees": n_trees,
-    }
-    if (out / f"{IMAGES}.json").exists():
-        old = json.loads((out / f"{IMAGES}.json").read_text())
-        same = old.get("model") == model and all(old.get(k) == v for k, v in settings.items())
-        if same and (out / CLASS_WEIGHTS_FILE).exists():
-            return BuildReport(out, old["count"], old.get("skipped", []), True, reused=True)
-        if not force:
-            raise ImageSearchError(
-                f"{out} already holds an index of {old.get('dataset')!r} with model "
-                f"{old.get('model')!r}; choose another --out, or pass --force to replace it."
-            )
-    features = extract_features(dataset, image_model, on_error=on_error, progress=progress)
-    records = _item_records(dataset, features.item_numbers)
-    labels = [record["label"] for record in records]
-    split = stratified_split(labels, seed=SPLIT_SEED)
-    index = EmbeddingIndex.build(
-        features.features,
-        records,
-        model=model,
-        n_trees=n_trees,
-        split=split.to_json(),
-        skipped=features.skipped,
-        **{k: v for k, v in settings.items() if k != "n_trees"},
-    )
-    # Focus weights: the ImageNet head where the model has one, else a classifier of our own.
-    if image_model.class_weights is not None:
-        weights_ = ClassWeights(image_model.class_weights, tuple(image_model.class_names), "imagenet")
-    else:
-        weights_ = fit_class_weights(
-            features.features,
-            labels,
-            split.train,
-            source=f"logistic regression on {dataset.name} training split",
-        )
-    with atomic_path(out / CLASS_WEIGHTS_FILE) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(
-                f,
-                weights=weights_.weights,
-                classes=np.asarray(weights_.classes),
-                source=np.asarray(weights_.source),
-            )
-    index.save(out, IMAGES)
-    return BuildReport(out, len(records), features.skipped, features.from_cache)
-
-
-def joint_settings(images: EmbeddingIndex, vectors: str, vector_dim: int) -> dict[str, Any]:
-    """What a joint model depends on; a saved model must match all of it to be used."""
-    return {
-        "image_model": images.metadata["model"],
-        "feature_dim": images.dim,
-        "vectors": vectors,
-        "vector_dim": vector_dim,
-        "dataset_hash": images.metadata.get("dataset_hash"),
-    }
-
-
-def label_targets(kv, labels: list[str]) -> np.ndarray:
-    """Each item's training target: the (unit, mean-of-words) vector of its label."""
-    from .text import label_vector
-
-    by_label = {label: label_vector(kv, label) for label in sorted(set(labels))}
-    return np.stack([by_label[label] for label in labels]).astype(np.float32)
-
-
-def train_joint_index(
-    folder: str | os.PathLike,
-    *,
-    vectors: str | None = None,
-    epochs: int = DEFAULT_EPOCHS,
-    seed: int = 0,
-    verbose: int = 0,
-):
-    """Train the joint model on an index folder's cached features and index every image in
-    word space. Needs no CNN: the features are the ones stored in the image index."""
-    from .glove import DEFAULT_VECTORS, load_word_vectors
-    from .joint import train_joint_model
-
-    folder = Path(folder)
-    vectors = vectors or DEFAULT_VECTORS
-    images = EmbeddingIndex.load(folder, IMAGES)
-    kv = load_word_vectors(vectors)
-    labels = [item["label"] for item in images.records]
-    split = Split.from_json(images.metadata["split"])
-    model = train_joint_model(
-        images.vectors,
-        label_targets(kv, labels),
-        split,
-        epochs=epochs,
-        seed=seed,
-        settings=joint_settings(images, vectors, kv.vector_size),
-        verbose=verbose,
-    )
-    model.save(folder / JOINT_MODEL_DIR)
-    joint = EmbeddingIndex.build(
-        model.embed(images.vectors),
-        images.records,
-        model=f"joint:{images.metadata['model']}:{vectors}",
-        word_vectors=vectors,
-        image_model=images.metadata["model"],
-        dataset_hash=images.metadata.get("dataset_hash"),
-        split=images.metadata["split"],
-    )
-    joint.save(folder, JOINT)
-    return model
 
 
 class SearchEngine:

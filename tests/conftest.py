@@ -69,7 +69,7 @@ def session_home(tmp_path_factory):
 def embedded_index(session_home, tmp_path_factory):
     """An index folder of the embedded data set with the offline default model."""
     from imagesearch.datasets import load_embedded
-    from imagesearch.engine import build_index
+    from imagesearch.indexing import build_index
 
     folder = tmp_path_factory.mktemp("embedded-index")
     with using_home(session_home):
@@ -113,7 +113,7 @@ def pascal_dataset(pascal_home):
 @pytest.fixture(scope="session")
 def pascal_index(pascal_dataset, pascal_home, tmp_path_factory):
     """Pascal indexed with vgg16-conv; the features come from (and go to) the caller's cache."""
-    from imagesearch.engine import build_index
+    from imagesearch.indexing import build_index
 
     folder = tmp_path_factory.mktemp("pascal-index")
     with using_home(pascal_home):
@@ -125,7 +125,7 @@ def pascal_index(pascal_dataset, pascal_home, tmp_path_factory):
 @pytest.fixture(scope="session")
 def embedded_joint(embedded_index, words_home, _glove50d_session):
     """The embedded index folder, with the joint model trained into it (GloVe 50d)."""
-    from imagesearch.engine import train_joint_index
+    from imagesearch.indexing import train_joint_index
 
     with using_home(words_home):
         train_joint_index(embedded_index, epochs=50)

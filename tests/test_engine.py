@@ -9,9 +9,10 @@ from PIL import Image, ImageOps
 
 from imagesearch.cli import main
 from imagesearch.datasets import load_embedded
-from imagesearch.engine import SearchEngine, build_index
+from imagesearch.engine import SearchEngine
 from imagesearch.focus import UnknownClassError
 from imagesearch.images import side_by_side
+from imagesearch.indexing import build_index
 from imagesearch.metrics import leave_one_out_precision
 from imagesearch.storage import ImageSearchError
 

@@ -45,7 +45,7 @@ def test_queries_on_an_indexed_collection_import_no_tensorflow(embedded_joint, w
 
 def test_reopening_a_built_index_builds_no_cnn(embedded_index, session_home):
     from imagesearch.datasets import load_embedded
-    from imagesearch.engine import build_index
+    from imagesearch.indexing import build_index
 
     with using_home(session_home):
         report = build_index(load_embedded(), embedded_index)  # the very same index: reused
@@ -54,7 +54,7 @@ def test_reopening_a_built_index_builds_no_cnn(embedded_index, session_home):
         f"""
         import json, sys
         from imagesearch.datasets import load_embedded
-        from imagesearch.engine import build_index
+        from imagesearch.indexing import build_index
         report = build_index(load_embedded(), {str(embedded_index)!r})
         print(json.dumps({{"reused": report.reused, **{{m: m in sys.modules for m in {HEAVY!r}}}}}))
         """,

@@ -40,7 +40,7 @@ def test_cli_search_on_pascal(pascal_index, capsys):
 def pascal_joint(pascal_index, pascal_home):
     from conftest import using_home
 
-    from imagesearch.engine import train_joint_index
+    from imagesearch.indexing import train_joint_index
 
     with using_home(pascal_home):
         train_joint_index(pascal_index)

@@ -71,8 +71,8 @@ def test_evaluation_table_rounds_and_explains_every_metric():
 
 
 def test_joint_space_map_puts_images_class_names_and_words_in_one_map(glove50d, monkeypatch):
-    from imagesearch.engine import label_targets
     from imagesearch.index import EmbeddingIndex
+    from imagesearch.indexing import label_targets
 
     labels = ["cat"] * 5 + ["dog"] * 5
     rng = np.random.default_rng(0)
