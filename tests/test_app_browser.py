@@ -156,7 +156,7 @@ PAGE_STATE = """JSON.stringify({
 def app_home(embedded_joint, words_home, tmp_path):
     """An IMAGESEARCH_HOME where settings().engine() finds the embedded index and its joint model
     (trained once per session by the fixture), so that Voila builds nothing."""
-    from imagesearch.settings import Settings
+    from imagesearch.config import Settings
 
     home = tmp_path / "home"
     shutil.copytree(embedded_joint, home / "indexes" / Settings("embedded").index_dir.name)

@@ -32,7 +32,7 @@ class FakeEngine:
         self.images = type(
             "Index",
             (),
-            {"items": [{"label": label, "key": f"{label}/{i}.jpg"} for i, label in enumerate(labels)]},
+            {"records": [{"label": label, "key": f"{label}/{i}.jpg"} for i, label in enumerate(labels)]},
         )()
         self.split = Split(np.array([], int), np.array([], int), np.asarray(test))
 
