@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from imagesearch import engine, index, joint
+from imagesearch import engine, index, indexing, joint
 from imagesearch.cli import build_parser
 
 
@@ -30,7 +30,7 @@ def test_library_defaults_follow_the_constants():
     import inspect
 
     assert inspect.signature(joint.train_joint_model).parameters["epochs"].default == joint.DEFAULT_EPOCHS
-    assert inspect.signature(engine.train_joint_index).parameters["epochs"].default == joint.DEFAULT_EPOCHS
+    assert inspect.signature(indexing.train_joint_index).parameters["epochs"].default == joint.DEFAULT_EPOCHS
     assert inspect.signature(engine.SearchEngine.similar_images).parameters["k"].default == engine.DEFAULT_K
     assert inspect.signature(engine.SearchEngine.tags).parameters["k"].default == engine.DEFAULT_TAGS
 
