@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
+from imagesearch.captions import caption_word_sets
 from imagesearch.cli import main
-from imagesearch.datasets import caption_word_sets
 from imagesearch.engine import SearchEngine
 from imagesearch.experiments import default_caption_words, heldout_classes
 from imagesearch.index import IndexLoadError

@@ -4,7 +4,7 @@ evaluation table and the joint-space map."""
 import numpy as np
 import pytest
 
-from imagesearch import plots
+from imagesearch import maps
 from imagesearch.experiments import split_examples
 from imagesearch.report import EVALUATION_METRICS, evaluation_table
 from imagesearch.splits import Split
@@ -94,8 +94,8 @@ def test_joint_space_map_puts_images_class_names_and_words_in_one_map(glove50d, 
         seen["points"], seen["kwargs"] = points, kwargs
         return np.asarray(points)[:, :2]
 
-    monkeypatch.setattr(plots, "umap_2d", first_two_dims)
-    fig = plots.joint_space_map(engine, ["kitten", "cat"], title="a map")
+    monkeypatch.setattr(maps, "umap_2d", first_two_dims)
+    fig = maps.joint_space_map(engine, ["kitten", "cat"], title="a map")
     points = seen["points"]
     assert points.shape == (10 + 3, 50)  # images, then cat, dog, kitten (cat once)
     assert np.allclose(points[10], label_vector(glove50d, "cat"), atol=1e-6)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets import other_class_mentions
+from ..captions import other_class_mentions
 from ..focus import UnknownClassError
 from ..images import side_by_side
 
@@ -49,7 +49,7 @@ def _focusable(engine, label: str) -> bool:
 def two_object_queries(engine, dataset, *, min_captions: int = 2, collage_dir=None) -> list[TwoObjectQuery]:
     """Photos that show two classes, to test focus on: one query per (photo, other class).
 
-    Found from captions with `datasets.other_class_mentions` (a class counts when `min_captions`
+    Found from captions with `captions.other_class_mentions` (a class counts when `min_captions`
     captions name it), keeping only pairs whose two classes the engine can focus on (the talk's
     ImageNet head has no "person"). When the data set has none (the embedded clip-art shows one
     object per image) and `collage_dir` is given, side-by-side collages stand in, as the talk's

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..datasets import caption_word_sets
+from ..captions import caption_word_sets
 from ..indexing import label_targets
 from ..joint import DEFAULT_EPOCHS, train_joint_model
 from ..metrics import MIN_CAPTIONS, leave_one_out_precision, ranked_precision, relevant_to_word
