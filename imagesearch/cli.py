@@ -12,12 +12,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .datasets import IMAGE_EXTENSIONS
 from .engine import DEFAULT_K, DEFAULT_TAGS
 from .index import DEFAULT_TREES
+from .indexing import DEFAULT_HEAD, HEADS
 from .joint import DEFAULT_EPOCHS
 from .models import DEFAULT_MODEL, MODEL_NAMES
 from .report import print_evaluation, print_results
 from .storage import ImageSearchError
+from .targets import DEFAULT_TARGETS, TARGETS
 
 #: --vectors defaults to None, which the library reads as its default set: that name lives in
 #: imagesearch.words, and importing it (gensim) would slow down every command's start.
@@ -31,6 +34,20 @@ def _print_json(obj: Any) -> None:
     print(json.dumps(obj, ensure_ascii=False), flush=True)
 
 
+QUERY_PREFIXES = ("image:", "text:")
+
+
+def query_line(line: str) -> tuple[str, str]:
+    """(kind, query) of one --queries line: `image: PATH` or `text: WORDS` say it; otherwise a
+    line that names a file with an image suffix is an image (which must exist), else words."""
+    for prefix in QUERY_PREFIXES:
+        if line.lower().startswith(prefix):
+            return prefix[:-1], line[len(prefix) :].strip()
+    if Path(line).suffix.lower() in IMAGE_EXTENSIONS:
+        return "image", line
+    return "text", line
+
+
 def _read_queries(args) -> list[tuple[str, str]]:
     """(kind, text) pairs in the order given: --image, --text, then --queries FILE lines."""
     queries = [("image", q) for q in (args.image or [])]
@@ -39,10 +56,13 @@ def _read_queries(args) -> list[tuple[str, str]]:
         path = Path(args.queries)
         if not path.is_file():
             raise SystemExit(f"error: queries file {path} does not exist")
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             line = line.strip()
             if line and not line.startswith("#"):
-                queries.append(("image" if Path(line).is_file() else "text", line))
+                kind, query = query_line(line)
+                if kind == "image" and not Path(query).is_file():
+                    raise SystemExit(f"error: {path}, line {number}: image file {query} does not exist")
+                queries.append((kind, query))
     return queries
 
 
@@ -114,12 +134,22 @@ def cmd_train(args) -> int:
     from .indexing import train_joint_index
 
     model = train_joint_index(
-        args.index, vectors=args.vectors, epochs=args.epochs, seed=args.seed, verbose=1 if args.verbose else 0
+        args.index,
+        vectors=args.vectors,
+        targets=args.targets,
+        head=args.head,
+        epochs=args.epochs,
+        seed=args.seed,
+        verbose=1 if args.verbose else 0,
     )
     history = model.history
+    if args.head == "ridge":
+        fit = f"lambda {model.settings['lambda']:g}, validation cosine {max(history['val_cosine']):.4f}"
+    else:
+        fit = f"{len(history['loss'])} epochs, best validation loss {min(history['val_loss']):.4f}"
     print(
-        f"trained the joint model in {model.train_time_s:.1f} s: {len(history['loss'])} epochs, "
-        f"best validation loss {min(history['val_loss']):.4f}; images indexed in word space in {args.index}"
+        f"trained the joint model ({args.head}, {args.targets} targets) in {model.train_time_s:.1f} s: "
+        f"{fit}; images indexed in word space in {args.index}"
     )
     return 0
 
@@ -222,7 +252,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("index", help="index folder made by `index`")
     p.add_argument("--image", action="append", help="query image (in the index or any file); repeatable")
     p.add_argument("--text", action="append", help="query words, e.g. 'cat sofa'; repeatable")
-    p.add_argument("--queries", help="file with one query per line (an existing image path or text)")
+    p.add_argument(
+        "--queries",
+        help="file with one query per line: 'image: PATH' or 'text: WORDS', or without a prefix a path "
+        "ending in an image suffix (.jpg, .png, ...; it must exist) is an image and anything else words",
+    )
     p.add_argument("-k", type=int, default=DEFAULT_K, help="number of results")
     p.add_argument("--focus", help="re-weight an image search toward this class")
     p.add_argument("--json", action="store_true", help="print JSON Lines, one object per query")
@@ -231,9 +265,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train the joint image -> word model and index images in word space")
     p.add_argument("index", help="index folder made by `index`")
     p.add_argument("--vectors", default=None, help=VECTORS_HELP)
-    p.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS, help="at most this many (early stopping)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--verbose", action="store_true", help="print Keras' per-epoch progress")
+    p.add_argument(
+        "--targets",
+        choices=TARGETS,
+        default=DEFAULT_TARGETS,
+        help="what images learn to point at: their label and captions' words, or (the talk's) the label alone",
+    )
+    p.add_argument(
+        "--head",
+        choices=HEADS,
+        default=DEFAULT_HEAD,
+        help="ridge: closed-form linear map (fast, exact); mlp: the talk's Keras head",
+    )
+    p.add_argument(
+        "--epochs", type=int, default=DEFAULT_EPOCHS, help="mlp: at most this many (early stopping)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="mlp: the seed of its initialisation and batches")
+    p.add_argument("--verbose", action="store_true", help="mlp: print Keras' per-epoch progress")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("tag", help="the words nearest to an image")

@@ -24,6 +24,7 @@ from .joint import DEFAULT_EPOCHS
 from .models import DEFAULT_MODEL, LazyImageModel
 from .splits import Split, stratified_split
 from .storage import ImageSearchError, atomic_path
+from .targets import DEFAULT_TARGETS, TARGETS, caption_targets, label_targets
 
 IMAGES = "images"
 JOINT = "joint"  # the joint-space index: NAME.ann/.npy/.json beside the image index
@@ -135,18 +136,60 @@ def joint_settings(images: EmbeddingIndex, vectors: str, vector_dim: int) -> dic
     }
 
 
-def label_targets(kv, labels: list[str]) -> np.ndarray:
-    """Each item's training target: the (unit, mean-of-words) vector of its label."""
-    from .text import label_vector
+HEADS = ("ridge", "mlp")
+DEFAULT_HEAD = "ridge"
 
-    by_label = {label: label_vector(kv, label) for label in sorted(set(labels))}
-    return np.stack([by_label[label] for label in labels]).astype(np.float32)
+
+def fit_joint_model(
+    features: np.ndarray,
+    records: list[dict[str, Any]],
+    split: Split,
+    kv,
+    *,
+    targets: str = DEFAULT_TARGETS,
+    head: str = DEFAULT_HEAD,
+    epochs: int = DEFAULT_EPOCHS,
+    seed: int = 0,
+    exclude_words: set[str] = frozenset(),
+    settings: dict | None = None,
+    verbose: int = 0,
+):
+    """The joint model of `features`, trained on the split's training rows (validation rows
+    select it); test rows, their captions included, are never read.
+
+    `targets`: "captions" (label and caption words) or "labels" (the talk's); `head`: "ridge"
+    (closed form, the default) or "mlp" (the talk's Keras head, `epochs`, `seed`).
+    """
+    if targets not in TARGETS or head not in HEADS:
+        raise ImageSearchError(
+            f"targets must be one of {TARGETS} and head one of {HEADS}; got {targets!r}, {head!r}"
+        )
+    labels = [record["label"] for record in records]
+    fit_rows = np.concatenate([split.train, split.val])
+    y = np.full((len(records), kv.vector_size), np.nan, np.float32)  # test rows stay NaN: never read
+    if targets == "labels":
+        y[fit_rows] = label_targets(kv, [labels[r] for r in fit_rows])
+    else:
+        captions = [record.get("captions", []) for record in records]
+        y[fit_rows] = caption_targets(
+            kv, labels, captions, fit_rows, vocabulary_rows=split.train, exclude=exclude_words
+        )
+    settings = {**(settings or {}), "targets": targets}
+    if head == "ridge":
+        from .ridge import train_ridge_model
+
+        return train_ridge_model(features, y, split, settings=settings)
+    from .joint import train_joint_model
+
+    return train_joint_model(features, y, split, epochs=epochs, seed=seed, settings=settings, verbose=verbose)
 
 
 def train_joint_index(
     folder: str | os.PathLike,
     *,
     vectors: str | None = None,
+    targets: str = DEFAULT_TARGETS,
+    head: str = DEFAULT_HEAD,
     epochs: int = DEFAULT_EPOCHS,
     seed: int = 0,
     verbose: int = 0,
@@ -154,22 +197,22 @@ def train_joint_index(
     """Train the joint model on an index folder's cached features and index every image in
     word space. Needs no CNN: the features are the ones stored in the image index."""
     from .glove import DEFAULT_VECTORS, load_word_vectors
-    from .joint import train_joint_model
 
     folder = Path(folder)
     vectors = vectors or DEFAULT_VECTORS
     images = EmbeddingIndex.load(folder, IMAGES)
     kv = load_word_vectors(vectors)
-    labels = [item["label"] for item in images.records]
-    split = Split.from_json(images.metadata["split"])
-    model = train_joint_model(
+    model = fit_joint_model(
         images.vectors,
-        label_targets(kv, labels),
-        split,
+        images.records,
+        Split.from_json(images.metadata["split"]),
+        kv,
+        targets=targets,
+        head=head,
         epochs=epochs,
         seed=seed,
-        settings=joint_settings(images, vectors, kv.vector_size),
         verbose=verbose,
+        settings=joint_settings(images, vectors, kv.vector_size),
     )
     model.save(folder / JOINT_MODEL_DIR)
     joint = EmbeddingIndex.build(
@@ -177,6 +220,8 @@ def train_joint_index(
         images.records,
         model=f"joint:{images.metadata['model']}:{vectors}",
         word_vectors=vectors,
+        targets=targets,
+        head=head,
         image_model=images.metadata["model"],
         dataset_hash=images.metadata.get("dataset_hash"),
         split=images.metadata["split"],

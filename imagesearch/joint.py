@@ -181,21 +181,45 @@ class JointModel:
                 os.replace(staged, tmp)
             finally:
                 staged.unlink(missing_ok=True)
-        meta = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "model_file": MODEL_FILE,
-            "model_sha256": sha256_file(model_path),
-            "keras_version": keras_module().__version__,
-            "settings": self.settings,
-            "history": self.history,
-            "train_time_s": self.train_time_s,
-        }
-        write_text_atomic(meta_path, json.dumps(meta, indent=2, sort_keys=True, default=_json_default) + "\n")
+        write_meta(
+            folder,
+            model_path,
+            "mlp",
+            self.settings,
+            self.history,
+            self.train_time_s,
+            keras_version=keras_module().__version__,
+        )
         return folder
 
 
-def _check_inputs(features: Any, targets: Any, split: Split) -> tuple[np.ndarray, np.ndarray]:
+def write_meta(
+    folder: Path,
+    model_path: Path,
+    kind: str,
+    settings: Mapping[str, Any],
+    history: Mapping[str, list[float]],
+    train_time_s: float,
+    **extra: Any,
+) -> None:
+    """joint.json, written last: it names the weights file and its checksum, so a folder without
+    it (or whose weights were swapped) is "not a model" rather than a silently inconsistent one."""
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kind": kind,
+        "model_file": model_path.name,
+        "model_sha256": sha256_file(model_path),
+        "settings": settings,
+        "history": history,
+        "train_time_s": train_time_s,
+        **extra,
+    }
+    text = json.dumps(meta, indent=2, sort_keys=True, default=_json_default) + "\n"
+    write_text_atomic(folder / META_FILE, text)
+
+
+def check_training_inputs(features: Any, targets: Any, split: Split) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(features, dtype=np.float32)
     y = np.asarray(targets, dtype=np.float32)
     if x.ndim != 2 or y.ndim != 2:
@@ -261,7 +285,7 @@ def train_joint_model(
         )
     if not (0.0 <= float(dropout) < 1.0) or not float(lr) > 0.0:
         raise ImageSearchError(f"need 0 <= dropout < 1 and lr > 0; got dropout={dropout}, lr={lr}")
-    x, y = _check_inputs(features, targets, split)
+    x, y = check_training_inputs(features, targets, split)
     caller = dict(settings or {})
     for key, actual in (("feature_dim", x.shape[1]), ("vector_dim", y.shape[1])):
         if key in caller and _to_plain(caller[key]) != actual:
@@ -335,8 +359,8 @@ def train_joint_model(
     return JointModel(model=model, history=history, settings=full_settings, train_time_s=train_time_s)
 
 
-def load_joint_model(folder: str | os.PathLike, *, expect: Mapping[str, Any] | None = None) -> JointModel:
-    """Load a saved head, refusing one trained for other features or word vectors.
+def load_joint_model(folder: str | os.PathLike, *, expect: Mapping[str, Any] | None = None):
+    """Load a saved joint model (the Keras head, or the ridge map of `ridge.py`), refusing one trained for other features or word vectors.
 
     `expect` maps settings keys (e.g. image_model, feature_dim, vectors) to the values the caller
     is about to use; any difference raises :class:`JointModelMismatchError`, because a head
@@ -389,6 +413,10 @@ def load_joint_model(folder: str | os.PathLike, *, expect: Mapping[str, Any] | N
             f"{model_path} does not match the checksum in {meta_path} (changed or corrupt). "
             f"Retrain: {RETRAIN_HINT}"
         )
+    if meta.get("kind", "mlp") == "ridge":
+        from .ridge import load_ridge_model
+
+        return load_ridge_model(model_path, meta)
     keras = keras_module()
     try:
         model = keras.saving.load_model(model_path, compile=False)

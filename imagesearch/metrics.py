@@ -120,3 +120,47 @@ def embedding_summary(vector: np.ndarray, top: int = 5) -> dict:
         "L2 norm": float(np.linalg.norm(vector)),
         "top channels": [int(i) for i in order],
     }
+
+
+def expected_precision(scores: np.ndarray, relevant: np.ndarray, k: int = 10) -> float:
+    """Precision@k when tied scores are ordered at random, exactly (its expectation): a baseline
+    whose scores tie, such as one score per class, must not win or lose by row order."""
+    scores, relevant = np.asarray(scores, float), np.asarray(relevant, float)
+    order = np.argsort(-scores, kind="stable")
+    scores, relevant = scores[order], relevant[order]
+    found, taken, start = 0.0, 0, 0
+    while taken < k and start < len(scores):
+        end = start + int(np.sum(scores[start:] == scores[start]))
+        take = min(end - start, k - taken)
+        found += take * relevant[start:end].mean()
+        taken, start = taken + take, end
+    return found / k
+
+
+def class_prior_scores(
+    word: str,
+    word_sets: Sequence[Sequence[set[str]]],
+    labels: Sequence[str],
+    train: Sequence[int],
+    rows: Sequence[int],
+) -> np.ndarray:
+    """For each of `rows`: the share of its true class's training captions that use `word`. A
+    reference ranking that knows every image's label and nothing of the photo itself."""
+    labels = np.asarray(labels)
+    share = {}
+    for label in sorted(set(labels[np.asarray(rows)].tolist())):
+        sets = [s for r in train if labels[r] == label for s in word_sets[r]]
+        share[label] = float(np.mean([word in s for s in sets])) if sets else 0.0
+    return np.array([share[labels[r]] for r in rows])
+
+
+def most_used_words(
+    word_sets: Sequence[Sequence[set[str]]], rows: Sequence[int], allowed: set[str], count: int = 5
+) -> list[str]:
+    """The `count` allowed words that the most captions of `rows` use (ties by word)."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        for s in word_sets[r]:
+            for w in s & allowed:
+                counts[w] = counts.get(w, 0) + 1
+    return sorted(counts, key=lambda w: (-counts[w], w))[:count]

@@ -20,18 +20,32 @@ EVALUATION_METRICS = {
     "image_to_image_p10": "image -> image: test images query all others (CNN features); "
     "share of the top 10 of the same class",
     "class_words_p10": "class name -> images: each class name queries the test images in the joint space",
-    "heldout_classes_p10": "zero-shot: a model trained without the held-out classes finds their test images by name",
+    "heldout_classes_p10": "zero-shot: a model trained without the held-out classes (images, captions, "
+    "names) finds their test images by name",
     "heldout_classes_p10_all_test": "zero-shot, ranking all test images (not only the unseen classes')",
-    "caption_words_p10": "frequent caption words that are no label -> the images that 2+ of their captions name so",
-    "tags_class_top5": "share of test images whose 5 tags hold a word of their label",
-    "tags_caption_top5": "share of test images whose 5 tags hold a word of one of their captions",
+    "caption_words_p10": "frequent caption words that name no class -> the images that 2+ of their "
+    "captions say; reference: rank by the true class's training captions",
+    "tags_class_top5": "share of test images whose 5 tags hold a word naming their class",
+    "tags_caption_top5": "share of test images whose 5 tags hold a word of one of their captions; "
+    "baseline: the same 5 frequent words for every image",
+    "tags_caption_precision": "share of the 5 tags that a caption of the image uses; baseline: the same "
+    "5 frequent words for every image",
+    "tags_beyond_constant": "share of the 5 tags that a caption uses and the constant list lacks "
+    "(the constant list scores 0)",
+}
+
+#: The baseline beside each metric: (key in the report or None, what it is).
+BASELINES = {
+    "caption_words_p10": ("caption_words_class_prior", "class prior (uses the label)"),
+    "tags_caption_top5": ("tags_constant_baseline", "constant tags"),
+    "tags_caption_precision": ("tags_caption_precision_constant", "constant tags"),
 }
 
 
 def evaluation_table(result: dict, digits: int = 3):
     """`evaluate_engine`'s headline numbers as a pandas table: value, what chance would score
-    (a random ranking; none for tags), and what it measures. Rounded, so that it prints the
-    same on every run."""
+    (a random ranking; none for tags), a baseline or reference where there is one, and what it
+    measures. Rounded, so that it prints the same on every run."""
     import pandas as pd
 
     classes = len(result["per_class_p10"])
@@ -42,13 +56,21 @@ def evaluation_table(result: dict, digits: int = 3):
         "heldout_classes_p10": 1 / heldout if heldout else None,
         "heldout_classes_p10_all_test": 1 / classes if classes else None,
         "caption_words_p10": result.get("caption_words_chance"),
+        "tags_beyond_constant": 0.0,
     }
     rows = [
-        {"metric": name, "value": result.get(name), "chance": chance.get(name), "measures": text}
+        {
+            "metric": name,
+            "value": result.get(name),
+            "chance": chance.get(name),
+            "baseline": result.get(BASELINES[name][0]) if name in BASELINES else None,
+            "measures": text,
+        }
         for name, text in EVALUATION_METRICS.items()
     ]
     table = pd.DataFrame(rows).set_index("metric")
-    table[["value", "chance"]] = table[["value", "chance"]].astype(float).round(digits)
+    columns = ["value", "chance", "baseline"]
+    table[columns] = table[columns].astype(float).round(digits)
     return table
 
 
@@ -71,8 +93,13 @@ PRINTED_METRICS = (
     "heldout_classes_p10_all_test",
     "caption_words_p10",
     "caption_words_chance",
+    "caption_words_class_prior",
     "tags_class_top5",
     "tags_caption_top5",
+    "tags_constant_baseline",
+    "tags_caption_precision",
+    "tags_caption_precision_constant",
+    "tags_beyond_constant",
 )
 
 
@@ -81,12 +108,15 @@ def print_evaluation(report: dict) -> None:
     each caption word's precision beside its chance level."""
     print(f"on the {report['test_images']} test images (never used in training):")
     for key in PRINTED_METRICS:
-        value = report[key]
+        value = report.get(key)
         print(f"  {key:<28} {'n/a' if value is None else f'{value:.3f}'}")
     print(f"  held-out classes: {', '.join(report['heldout_classes'])}")
+    if report.get("constant_tags"):
+        print(f"  constant tags (the baseline): {', '.join(report['constant_tags'])}")
     print(f"  caption words ({report['words_source']}):")
     for w in report["words"]:
         p10 = "unknown" if w.get("unknown") else ("n/a" if w["p10"] is None else f"{w['p10']:.2f}")
         print(
             f"    {w['word']:<14} P@10 {p10:<7} relevant test images {w['relevant']:>3}  chance {w['chance']:.3f}"
+            + (f"  class prior {w['class_prior']:.2f}" if w.get("class_prior") is not None else "")
         )

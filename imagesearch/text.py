@@ -149,9 +149,19 @@ def word_forms(tokens: Iterable[str], vocabulary: Iterable[str]) -> set[str]:
     return {fold_plural(t, vocabulary) for t in tokens}
 
 
+#: Words that name one of several classes ("bike": a bicycle or a motorbike): no class's
+#: synonym, but no "non-label" word either.
+AMBIGUOUS_CLASS_WORDS = frozenset({"bike"})
+
+
 def class_words(label: str) -> set[str]:
     """The words that name a class in a caption: its label's words and CLASS_SYNONYMS."""
     return set(label.lower().split()) | set(CLASS_SYNONYMS.get(label, ()))
+
+
+def naming_words(labels: Iterable[str]) -> set[str]:
+    """Every word that names one of the classes: labels' words, synonyms, ambiguous names."""
+    return set().union(*(class_words(label) for label in labels)) | AMBIGUOUS_CLASS_WORDS
 
 
 # -- text queries -------------------------------------------------------------------------
@@ -222,11 +232,12 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return (v / norm).astype(np.float32)
 
 
-def mean_unit(kv, words: Sequence[str]) -> np.ndarray:
-    """Unit-norm mean of unit vectors: each word counts equally, however long its raw vector."""
+def mean_unit(kv, words: Sequence[str], weights: Sequence[float] | None = None) -> np.ndarray:
+    """Unit-norm (weighted) mean of unit vectors: each word counts equally, however long its raw
+    vector, unless `weights` say otherwise."""
     rows = np.asarray(kv.vectors[[kv.key_to_index[w] for w in words]], dtype=np.float64)
     rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
-    out = _unit(rows.mean(axis=0))
+    out = _unit(np.average(rows, axis=0, weights=weights))
     out.setflags(write=False)
     return out
 

@@ -163,3 +163,16 @@ def test_demo_writes_a_contact_sheet(shared_home, tmp_path, capsys):
     assert sheet.exists() and str(sheet.resolve()) in out
     assert Image.open(sheet).size[0] > 600
     assert "results of the same class" in out
+
+
+def test_queries_file_lines_are_images_by_suffix_or_prefix(embedded_index, tmp_path, capsys):
+    from imagesearch.cli import query_line
+
+    assert query_line("photos/cat.JPG") == ("image", "photos/cat.JPG")
+    assert query_line("text: dog.jpg") == ("text", "dog.jpg")
+    assert query_line("image: my photo") == ("image", "my photo")
+    assert query_line("dog on a beach") == ("text", "dog on a beach")
+    queries = tmp_path / "queries.txt"
+    queries.write_text("# comment\nmissing/cat.jpg\n")
+    with pytest.raises(SystemExit, match=r"queries.txt, line 2: image file missing/cat.jpg does not exist"):
+        main(["search", str(embedded_index), "--queries", str(queries)])

@@ -153,6 +153,16 @@ def test_evaluate_json_has_every_key(engine, capsys):
         "tags_class_top5",
         "tags_caption_top5",
         "words",
+        "heldout_classes_p10_all_test",
+        "caption_words_class_prior",
+        "tags_constant_baseline",
+        "tags_caption_precision",
+        "tags_caption_precision_constant",
+        "tags_beyond_constant",
     ):
         assert key in report
+    assert len(report["constant_tags"]) == 5 and report["joint_model"] == {
+        "targets": "captions",
+        "head": "ridge",
+    }
     assert 0 < report["image_to_image_p10"] <= 1 and len(report["heldout_classes"]) == 5

@@ -11,11 +11,29 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..captions import caption_word_sets
-from ..indexing import label_targets
-from ..joint import DEFAULT_EPOCHS, train_joint_model
-from ..metrics import MIN_CAPTIONS, leave_one_out_precision, ranked_precision, relevant_to_word
+from ..engine import DEFAULT_TAGS
+from ..indexing import fit_joint_model
+from ..joint import DEFAULT_EPOCHS
+from ..metrics import (
+    MIN_CAPTIONS,
+    class_prior_scores,
+    expected_precision,
+    leave_one_out_precision,
+    most_used_words,
+    ranked_precision,
+    relevant_to_word,
+)
 from ..splits import Split
-from ..text import STOP_WORDS, UnknownWordError, caption_tokens, fold_plural, query_vector, word_forms
+from ..text import (
+    STOP_WORDS,
+    NoContentWordError,
+    UnknownWordError,
+    class_words,
+    fold_plural,
+    naming_words,
+    query_vector,
+    word_forms,
+)
 
 HELDOUT_CLASSES = 5
 CAPTION_WORDS = 30  # how many non-label caption words the default list holds
@@ -28,10 +46,11 @@ def default_caption_words(
     count: int = CAPTION_WORDS,
 ) -> list[str]:
     """The `count` content words that are relevant to the most images, chosen by frequency alone
-    (never by how well they score): no stop words, no word of any class label, 3+ letters,
-    and known to the word vectors when `known` is given."""
+    (never by how well they score): no stop words, no word that names a class (label words,
+    synonyms such as "couch" or "plane", ambiguous ones such as "bike"), 3+ letters, and known
+    to the word vectors when `known` is given."""
     word_sets, vocabulary = caption_word_sets(captions)
-    label_words = {fold_plural(w, vocabulary) for label in labels for w in caption_tokens(label)}
+    label_words = word_forms(naming_words(labels), vocabulary)
     counts: dict[str, int] = {}
     for caps in word_sets:
         seen: dict[str, int] = {}
@@ -55,6 +74,101 @@ def heldout_classes(classes: Sequence[str], count: int = HELDOUT_CLASSES, seed: 
     return sorted(rng.choice(sorted(classes), size=min(count, len(classes)), replace=False).tolist())
 
 
+def zero_shot(engine, held: Sequence[str], *, epochs: int = DEFAULT_EPOCHS, seed: int = 0) -> dict:
+    """P@10 of the held-out classes' words, with a model refitted (same head, same targets) as if
+    they did not exist: their images and captions are left out of training, and their names
+    (label words and synonyms) out of every other image's targets."""
+    records = engine.images.records
+    labels = np.array([record["label"] for record in records])
+    split, test = engine.split, engine.split.test
+    keep = lambda rows: rows[~np.isin(labels[rows], held)]  # noqa: E731
+    meta = engine.joint_index.metadata
+    partial = fit_joint_model(
+        engine.images.vectors,
+        records,
+        Split(keep(split.train), keep(split.val), test),
+        engine.word_vectors,
+        targets=meta.get("targets", "labels"),
+        head=meta.get("head", "mlp"),
+        epochs=epochs,
+        seed=seed,
+        exclude_words=naming_words(held),
+    )
+    held_vectors = partial.embed(engine.images.vectors[test])
+    unseen = np.isin(labels[test], held)
+    among_unseen, among_all = {}, {}
+    for c in held:
+        vector = query_vector(engine.word_vectors, c).vector
+        # zero-shot protocol: rank the test images of the unseen classes only (chance 1/heldout)
+        among_unseen[c] = ranked_precision(held_vectors[unseen], vector, labels[test][unseen] == c)
+        among_all[c] = ranked_precision(held_vectors, vector, labels[test] == c)
+    return {"among_unseen": among_unseen, "among_all": among_all}
+
+
+def caption_word_scores(engine, words: Sequence[str], word_sets, vocabulary) -> list[dict]:
+    """Per word: test images relevant (2+ captions say it), P@10 in the joint space, chance
+    (prevalence) and the class-prior reference (rank by the true class's training captions)."""
+    labels = [record["label"] for record in engine.images.records]
+    train, test = engine.split.train, engine.split.test
+    joint_test = engine.joint_index.vectors[test]
+    per_word = []
+    for word in words:
+        folded = fold_plural(word.lower().strip(), vocabulary)
+        relevant = relevant_to_word(word_sets, folded)[test]
+        record = {
+            "word": word,
+            "relevant": int(relevant.sum()),
+            "p10": None,
+            "chance": round(float(relevant.mean()), 4),
+            "class_prior": None,
+        }
+        try:
+            vector = query_vector(engine.word_vectors, word).vector
+        except (UnknownWordError, NoContentWordError):
+            record["unknown"] = True
+            per_word.append(record)
+            continue
+        if relevant.any():
+            record["p10"] = round(ranked_precision(joint_test, vector, relevant), 4)
+            prior = class_prior_scores(folded, word_sets, labels, train, test)
+            record["class_prior"] = round(expected_precision(prior, relevant), 4)
+        per_word.append(record)
+    return per_word
+
+
+def tag_scores(engine, word_sets, vocabulary, k: int = DEFAULT_TAGS) -> dict:
+    """Tags of the test images against their labels and captions, beside the constant answer:
+    the same `k` most used training-caption words (of the tag vocabulary) for every image."""
+    labels = [engine.images.records[r]["label"] for r in engine.split.test]
+    test_sets = [set().union(*word_sets[r]) if word_sets[r] else set() for r in engine.split.test]
+    tag_lists = [[t.word for t in engine.tags(int(row), k)] for row in engine.split.test]
+    constant = most_used_words(word_sets, engine.split.train, set(engine.tag_words[0]), k)
+
+    def caption_hits(tags, words):  # tags that a caption of the image uses
+        return [fold_plural(t, vocabulary) in words for t in tags]
+
+    hits = [caption_hits(tags, words) for tags, words in zip(tag_lists, test_sets)]
+    constant_hits = [caption_hits(constant, words) for words in test_sets]
+    beyond = [
+        np.mean([h and t not in constant for t, h in zip(tags, row)]) for tags, row in zip(tag_lists, hits)
+    ]
+    return {
+        "class_top5": np.mean(
+            [
+                bool(word_forms(tags, class_words(lab)) & class_words(lab))
+                for tags, lab in zip(tag_lists, labels)
+            ]
+        ),
+        "caption_top5": np.mean([any(row) for row in hits]),
+        "constant_top5": np.mean([any(row) for row in constant_hits]),
+        "caption_precision": np.mean(hits),
+        "constant_precision": np.mean(constant_hits),
+        "beyond_constant": np.mean(beyond),
+        "constant_tags": constant,
+        "any_captions": any(test_sets),
+    }
+
+
 def evaluate_engine(
     engine,
     *,
@@ -63,24 +177,27 @@ def evaluate_engine(
     seed: int = 0,
     epochs: int = DEFAULT_EPOCHS,
 ) -> dict:
-    """Every metric on the test split of the engine's index (never used in training).
+    """Every metric on the test split of the engine's index (never used in training), each with
+    its baselines computed by the same code:
 
     - image_to_image_p10: test images query all others (image features, same class = relevant);
     - class_words_p10: each class word queries the test images in the joint space;
-    - heldout_classes_p10: a model retrained without `heldout` classes, queried with their words,
-      ranking the test images of those unseen classes (the zero-shot protocol; chance 1/heldout);
+    - heldout_classes_p10: the model refitted without `heldout` classes (see `zero_shot`), queried
+      with their words, ranking the test images of those unseen classes (chance 1/heldout);
       heldout_classes_p10_all_test ranks all test images instead (chance 1/classes);
-    - caption_words_p10 / _chance: non-label caption words (see default_caption_words); an image
-      is relevant when 2+ of its captions say the word; chance = the word's prevalence;
-    - tags_class_top5 / tags_caption_top5: share of test images whose top-5 tags hold a word of
-      the label / a word of one of its captions.
+    - caption_words_p10: non-label caption words (see default_caption_words); an image is
+      relevant when 2+ of its captions say the word. caption_words_chance: their prevalence;
+      caption_words_class_prior: the class-prior reference, an upper bound that uses the label;
+    - tags_class_top5 / tags_caption_top5: share of test images whose top-5 tags hold a word
+      naming the class / a word of one of its captions; tags_constant_baseline: the same for the
+      constant answer; tags_caption_precision (and _constant): share of the 5 tags that a caption
+      of the image uses; tags_beyond_constant: share of the 5 tags that are right and not in the
+      constant list (0 for the constant answer by construction).
     """
-
-    items = engine.images.records
-    labels = np.array([item["label"] for item in items])
+    records = engine.images.records
+    labels = np.array([record["label"] for record in records])
     classes = sorted(set(labels.tolist()))
-    split = engine.split
-    test = split.test
+    test = engine.split.test
     kv = engine.word_vectors
     joint_test = engine.joint_index.vectors[test]
 
@@ -88,75 +205,46 @@ def evaluate_engine(
     class_p10 = {
         c: ranked_precision(joint_test, query_vector(kv, c).vector, labels[test] == c) for c in classes
     }
-
     held = heldout_classes(classes, heldout, seed)
-    keep = lambda rows: rows[~np.isin(labels[rows], held)]  # noqa: E731
-    partial = train_joint_model(
-        engine.images.vectors,
-        label_targets(kv, labels.tolist()),
-        Split(keep(split.train), keep(split.val), test),
-        epochs=epochs,
-        seed=seed,
-    )
-    held_vectors = partial.embed(engine.images.vectors[test])
-    unseen = np.isin(labels[test], held)
-    held_p10, held_p10_all = {}, {}
-    for c in held:
-        vector = query_vector(kv, c).vector
-        # zero-shot protocol: rank the test images of the unseen classes only (chance 1/heldout)
-        held_p10[c] = ranked_precision(held_vectors[unseen], vector, labels[test][unseen] == c)
-        held_p10_all[c] = ranked_precision(held_vectors, vector, labels[test] == c)
+    unseen = zero_shot(engine, held, epochs=epochs, seed=seed)
 
-    captions = [item.get("captions", []) for item in items]
+    captions = [record.get("captions", []) for record in records]
     word_sets, vocabulary = caption_word_sets(captions)
     chosen = (
         list(words)
         if words is not None
         else default_caption_words(captions, classes, known=set(kv.key_to_index))
     )
-    per_word = []
-    for word in chosen:
-        folded = fold_plural(word.lower().strip(), vocabulary)
-        relevant = relevant_to_word(word_sets, folded)[test]
-        record = {
-            "word": word,
-            "relevant": int(relevant.sum()),
-            "p10": None,
-            "chance": round(float(relevant.mean()), 4),
-        }
-        try:
-            vector = query_vector(kv, word).vector
-        except UnknownWordError:
-            record["unknown"] = True
-            per_word.append(record)
-            continue
-        if relevant.any():
-            record["p10"] = round(ranked_precision(joint_test, vector, relevant), 4)
-        per_word.append(record)
+    per_word = caption_word_scores(engine, chosen, word_sets, vocabulary)
     scored = [w for w in per_word if w["p10"] is not None]
+    tags = tag_scores(engine, word_sets, vocabulary)
 
-    tag_lists = [[t.word for t in engine.tags(int(row), 5)] for row in test]
-    label_words = [set(caption_tokens(label)) for label in labels[test]]
-    caption_words = [set().union(*caps) if caps else set() for caps in (word_sets[r] for r in test)]
-    class_hits = [bool(word_forms(tags, lw) & lw) for tags, lw in zip(tag_lists, label_words)]
-    caption_hits = [
-        any(fold_plural(t, vocabulary) in cw for t in tags) for tags, cw in zip(tag_lists, caption_words)
-    ]
+    def mean(values):
+        return round(float(np.mean(values)), 4) if len(values) else None
 
-    mean = lambda values: round(float(np.mean(values)), 4) if len(values) else None  # noqa: E731
+    with_captions = tags["any_captions"]
     return {
         "test_images": int(len(test)),
+        "joint_model": {k: engine.joint_index.metadata.get(k) for k in ("targets", "head")},
         "image_to_image_p10": round(image_p10, 4),
         "class_words_p10": mean(list(class_p10.values())),
         "heldout_classes": held,
-        "heldout_classes_p10": mean(list(held_p10.values())),
-        "heldout_classes_p10_all_test": mean(list(held_p10_all.values())),
+        "heldout_classes_p10": mean(list(unseen["among_unseen"].values())),
+        "heldout_classes_p10_all_test": mean(list(unseen["among_all"].values())),
         "caption_words_p10": mean([w["p10"] for w in scored]),
         "caption_words_chance": mean([w["chance"] for w in scored]),
-        "tags_class_top5": mean(class_hits),
-        "tags_caption_top5": mean(caption_hits) if any(caption_words) else None,
+        "caption_words_class_prior": mean([w["class_prior"] for w in scored]),
+        "tags_class_top5": round(float(tags["class_top5"]), 4),
+        "tags_caption_top5": round(float(tags["caption_top5"]), 4) if with_captions else None,
+        "tags_constant_baseline": round(float(tags["constant_top5"]), 4) if with_captions else None,
+        "tags_caption_precision": round(float(tags["caption_precision"]), 4) if with_captions else None,
+        "tags_caption_precision_constant": round(float(tags["constant_precision"]), 4)
+        if with_captions
+        else None,
+        "tags_beyond_constant": round(float(tags["beyond_constant"]), 4) if with_captions else None,
+        "constant_tags": tags["constant_tags"],
         "per_class_p10": {c: round(p, 4) for c, p in class_p10.items()},
-        "heldout_per_class_p10": {c: round(p, 4) for c, p in held_p10.items()},
+        "heldout_per_class_p10": {c: round(p, 4) for c, p in unseen["among_unseen"].items()},
         "words_source": "given"
         if words is not None
         else f"the {CAPTION_WORDS} most frequent non-label caption words (by images relevant)",
