@@ -45,8 +45,8 @@ def run_demo(out: Path, model: str = DEFAULT_MODEL) -> Path:
     if not (out / "index" / f"{JOINT}.json").exists():
         model = train_joint_index(out / "index")
         print(
-            f"Trained the joint image-word model in {model.train_time_s:.1f} s "
-            f"({len(model.history['loss'])} epochs on cached features)"
+            f"Trained the joint image-word model ({model.settings['head']}, "
+            f"{model.settings['targets']} targets) in {model.train_time_s:.1f} s on cached features"
         )
     engine = SearchEngine(out / "index")
     queries, rows_of_results = [], []

@@ -174,7 +174,7 @@ def fit_joint_model(
         y[fit_rows] = caption_targets(
             kv, labels, captions, fit_rows, vocabulary_rows=split.train, exclude=exclude_words
         )
-    settings = {**(settings or {}), "targets": targets}
+    settings = {**(settings or {}), "targets": targets, "head": head}
     if head == "ridge":
         from .ridge import train_ridge_model
 

@@ -56,11 +56,14 @@ def test_evaluation_table_rounds_and_explains_every_metric():
         "caption_words_chance": 0.06249,
         "tags_class_top5": 0.63,
         "tags_caption_top5": None,
+        "caption_words_class_prior": 0.20666,
         "per_class_p10": {c: 0.5 for c in "abcdefghij"},
     }
     table = evaluation_table(result)
     assert list(table.index) == list(EVALUATION_METRICS)
-    assert list(table.columns) == ["value", "chance", "measures"]
+    assert list(table.columns) == ["value", "chance", "baseline", "measures"]
+    assert table.loc["caption_words_p10", "baseline"] == 0.207
+    assert np.isnan(table.loc["class_words_p10", "baseline"])
     assert table.loc["image_to_image_p10", "value"] == 0.489
     assert table.loc["class_words_p10", "chance"] == 0.1  # 10 classes
     assert table.loc["heldout_classes_p10", "chance"] == 0.5  # 2 held out
