@@ -11,11 +11,12 @@ Writes bench/results/distributed.json. Caches go to a temporary folder (nothing 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 from pathlib import Path
 
-from bench.common import Timer, save, table
+from bench.common import RESULTS, Timer, save, table
 from imagesearch.datasets import Dataset, Item, load_dataset
 from imagesearch.distributed import extract_features_distributed
 
@@ -50,9 +51,13 @@ def main() -> None:
     parser.add_argument("--clipart", type=int, default=2000, help="openclipart files (0: skip)")
     args = parser.parse_args()
     figures: dict = {"model": "vgg16-conv", "engines": [], "clipart": {}}
+    previous = RESULTS / "distributed.json"
+    if previous.exists():  # a part skipped this time keeps its last figures
+        figures.update({k: v for k, v in json.loads(previous.read_text()).items() if k in figures})
     with tempfile.TemporaryDirectory(prefix="bench-distributed-") as tmp:
         tmp = Path(tmp)
         if args.pascal:
+            figures["engines"] = []
             pascal = load_dataset("pascal-sentences")
             subset = pascal.subset(range(args.pascal))
             for engine in ("dask", "ray"):
