@@ -47,3 +47,10 @@ def test_an_interrupted_run_keeps_its_finished_shards(single, tmp_path):
         run.features.features[CHUNK_SIZE:], single.features[CHUNK_SIZE : CHUNK_SIZE + 3], atol=1e-5
     )
     np.testing.assert_array_equal(run.features.item_numbers, np.arange(CHUNK_SIZE + 3))
+
+
+def test_ray_data_gives_the_same_features(single, tmp_path):
+    dataset = load_embedded().subset(range(3))
+    run = extract_features_distributed(dataset, engine="ray", workers=1, cache=tmp_path)
+    assert (run.engine, run.chunks_computed) == ("ray", 1)
+    np.testing.assert_allclose(run.features.features, single.features[:3], rtol=1e-5, atol=1e-5)
