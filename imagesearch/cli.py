@@ -131,10 +131,20 @@ def cmd_search(args) -> int:
     else:
         engine = SearchEngine(args.index)
     queries = _read_queries(args)
+    if args.like or args.unlike:
+        if not args.store or not args.like:
+            raise SystemExit("error: --like (and --unlike) need --store: Qdrant's recommend query")
+        queries.append(("feedback", ""))
     if not queries:
         raise SystemExit("error: give a query: --image PATH, --text WORDS or --queries FILE")
     for kind, query in queries:
-        if kind == "image":
+        if kind == "feedback":
+            results = engine.recommend(args.like, args.unlike or [], args.k)
+            record = {"like": args.like, "unlike": args.unlike or []}
+            label = f"like {', '.join(args.like)}" + (
+                f", unlike {', '.join(args.unlike)}" if args.unlike else ""
+            )
+        elif kind == "image":
             results = engine.similar_images(query, args.k, focus=args.focus)
             record = {"query": query}
             label = f"image {query}" + (f" (focus: {args.focus})" if args.focus else "")
@@ -296,6 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--focus", help="re-weight an image search toward this class")
     p.add_argument("--json", action="store_true", help="print JSON Lines, one object per query")
     p.add_argument("--store", help=STORE_HELP)
+    p.add_argument("--like", action="append", help="with --store: images like this indexed image; repeatable")
+    p.add_argument(
+        "--unlike", action="append", help="with --store and --like: and unlike this one; repeatable"
+    )
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("export", help="copy an index folder's vectors into a Qdrant store")

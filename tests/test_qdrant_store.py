@@ -72,3 +72,18 @@ def test_unknown_store_and_missing_collection_say_what_to_do(tmp_path):
         open_store("http://example.org")
     with pytest.raises(StoreError, match="imagesearch export"):
         QdrantSearch(tmp_path, open_store(":memory:"))
+
+
+def test_cli_like_and_unlike_ask_the_stores_recommend_query(embedded_index, tmp_path, capsys):
+    store = f"local:{tmp_path / 'qdrant'}"
+    assert main(["export", str(embedded_index), "--store", store]) == 0
+    records = SearchEngine(embedded_index).images.records
+    like, unlike = records[0]["path"], records[60]["path"]
+    capsys.readouterr()
+    argv = ["search", str(embedded_index), "--store", store, "--like", like, "--unlike", unlike, "--json"]
+    assert main(argv) == 0
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert line["like"] == [like] and line["unlike"] == [unlike] and len(line["results"]) == 10
+    assert {like, unlike}.isdisjoint(r["path"] for r in line["results"])
+    with pytest.raises(SystemExit, match="need --store"):
+        main(["search", str(embedded_index), "--like", like])
