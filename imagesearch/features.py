@@ -29,6 +29,7 @@ from .storage import ImageSearchError, atomic_path, cache_dir
 FEATURES_VERSION = 1
 DEFAULT_RESAMPLE = "bilinear"
 CHUNK_SIZE = 64
+FINAL_FILE = "features.npz"
 
 
 @dataclass
@@ -112,12 +113,9 @@ def extract_features(
     """
     if on_error not in ("raise", "skip"):
         raise ValueError("on_error must be 'raise' or 'skip'")
-    key = cache_key(dataset, model, resample)
-    folder = None
-    if cache:
-        root = cache_dir("features") if cache is True else Path(cache)
-        folder = root / f"{dataset.name}-{model.name}-{key}"
-        final = folder / "features.npz"
+    folder = feature_cache_folder(dataset, model, resample, cache) if cache else None
+    if folder is not None:
+        final = folder / FINAL_FILE
         if final.exists():
             return _read_final(final, on_error)
         folder.mkdir(parents=True, exist_ok=True)
@@ -133,10 +131,9 @@ def extract_features(
 
     todo = []
     for start in chunks:
-        # The chunk size is in the name: chunks of another size never overlap with these.
-        chunk_file = folder / f"chunk-{CHUNK_SIZE}-{start:07d}.npz" if folder else None
+        chunk_file = chunk_path(folder, start) if folder else None
         if chunk_file is not None and chunk_file.exists():
-            parts.append(_read_chunk(chunk_file))
+            parts.append(read_chunk_file(chunk_file))
             if parts[-1][2] and on_error == "raise":
                 _raise_skipped(parts[-1][2])
             bar.update(min(CHUNK_SIZE, n - start))
@@ -150,16 +147,45 @@ def extract_features(
             positions, batch, failures = future.result()
             if i + 1 < len(todo):
                 future = pool.submit(read_chunk, todo[i + 1][0])
-            feats = [model.embed_batch(batch[b : b + batch_size]) for b in range(0, len(batch), batch_size)]
-            feats = np.concatenate(feats) if feats else np.zeros((0, model.dim), np.float32)
+            feats = embed_in_batches(model, batch, batch_size)
             items = np.asarray([start + p for p in positions], dtype=np.int64)
             skipped = [(dataset[start + p].key, reason) for p, reason in failures]
             if chunk_file is not None:
-                _save_npz(chunk_file, features=feats, items=items, skipped=np.asarray(json.dumps(skipped)))
+                save_chunk_file(chunk_file, feats, items, skipped)
             parts.append((feats, items, skipped))
             bar.update(min(CHUNK_SIZE, n - start))
     bar.close()
+    return finish_features(parts, folder)
 
+
+def feature_cache_folder(
+    dataset: Dataset,
+    model: ImageModel | LazyImageModel,
+    resample: str = DEFAULT_RESAMPLE,
+    cache: bool | str | os.PathLike = True,
+) -> Path:
+    """The folder of one data set's features (chunks while extracting, then `features.npz`)."""
+    root = cache_dir("features") if cache is True else Path(cache)
+    return root / f"{dataset.name}-{model.name}-{cache_key(dataset, model, resample)}"
+
+
+def chunk_path(folder: Path, start: int) -> Path:
+    # The chunk size is in the name: chunks of another size never overlap with these.
+    return folder / f"chunk-{CHUNK_SIZE}-{start:07d}.npz"
+
+
+def embed_in_batches(model: ImageModel | LazyImageModel, batch: np.ndarray, batch_size: int) -> np.ndarray:
+    feats = [model.embed_batch(batch[b : b + batch_size]) for b in range(0, len(batch), batch_size)]
+    return np.concatenate(feats) if feats else np.zeros((0, model.dim), np.float32)
+
+
+def save_chunk_file(path: Path, features: np.ndarray, items: np.ndarray, skipped: list) -> None:
+    _save_npz(path, features=features, items=items, skipped=np.asarray(json.dumps(skipped)))
+
+
+def finish_features(parts: list[tuple[np.ndarray, np.ndarray, list]], folder: Path | None) -> FeatureSet:
+    """Chunks (features, item numbers, skipped) -> one FeatureSet in item order;
+    with a cache folder, saved as `features.npz` and the chunk files removed."""
     features = np.concatenate([p[0] for p in parts]).astype(np.float32)
     items = np.concatenate([p[1] for p in parts]).astype(np.int64)
     order = np.argsort(items, kind="stable")
@@ -167,21 +193,21 @@ def extract_features(
     skipped = [s for p in parts for s in p[2]]
     result = FeatureSet(features, items, skipped)
     if folder is not None:
-        final = folder / "features.npz"
-        _save_npz(final, features=features, items=items, skipped=np.asarray(json.dumps(skipped)))
+        final = folder / FINAL_FILE
+        save_chunk_file(final, features, items, skipped)
         for chunk in folder.glob("chunk-*.npz"):
             chunk.unlink()
         result.cache_file = final
     return result
 
 
-def _read_chunk(path: Path) -> tuple[np.ndarray, np.ndarray, list]:
+def read_chunk_file(path: Path) -> tuple[np.ndarray, np.ndarray, list]:
     with np.load(path) as data:
         return (data["features"], data["items"], [tuple(s) for s in json.loads(str(data["skipped"]))])
 
 
 def _read_final(path: Path, on_error: str) -> FeatureSet:
-    features, items, skipped = _read_chunk(path)
+    features, items, skipped = read_chunk_file(path)
     if skipped and on_error == "raise":
         _raise_skipped(skipped)
     return FeatureSet(features, items, skipped, cache_file=path, from_cache=True)

