@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -228,3 +229,30 @@ def train_joint_index(
     )
     joint.save(folder, JOINT)
     return model
+
+
+def joint_variant(
+    folder: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    head: str,
+    targets: str,
+    vectors: str | None = None,
+    **train,
+) -> Path:
+    """A copy of index `folder` at `out` whose joint model is trained with another `head` and
+    `targets` (to compare models on the same features and split). Reused when `out` already
+    holds that very model on the same image index."""
+    from .glove import DEFAULT_VECTORS
+
+    folder, out, vectors = Path(folder), Path(out), vectors or DEFAULT_VECTORS
+    images_json = (folder / f"{IMAGES}.json").read_text()
+    if (out / f"{JOINT}.json").exists() and (out / f"{IMAGES}.json").read_text() == images_json:
+        meta = EmbeddingIndex.load(out, JOINT).metadata
+        wanted = {"head": head, "targets": targets, "word_vectors": vectors}
+        if all(meta.get(key) == value for key, value in wanted.items()):
+            return out
+    ignore = shutil.ignore_patterns(f"{JOINT}.*", JOINT_MODEL_DIR)
+    shutil.copytree(folder, out, ignore=ignore, dirs_exist_ok=True)
+    train_joint_index(out, head=head, targets=targets, vectors=vectors, **train)
+    return out

@@ -3,7 +3,8 @@
 - `print_results`: ranked results (rank, score, label, path or key), the one table the CLI's
   `search` and the demo both print;
 - `print_evaluation`: `evaluate_engine`'s report as text, for the CLI's `evaluate`;
-- `evaluation_table`: the same headline numbers as a pandas table, for notebooks.
+- `evaluation_table`: the same headline numbers as a pandas table, for notebooks;
+- `comparison_table`: several models' reports side by side, with chance and baselines once.
 
 pandas is imported inside `evaluation_table` on purpose: the CLI prints tables without it, and
 a search from the command line must start fast.
@@ -72,6 +73,20 @@ def evaluation_table(result: dict, digits: int = 3):
     columns = ["value", "chance", "baseline"]
     table[columns] = table[columns].astype(float).round(digits)
     return table
+
+
+def comparison_table(results: dict[str, dict], digits: int = 3):
+    """Several `evaluate_engine` reports (name -> report, same index and split) as one table:
+    one value column per model, then chance, baseline and what it measures, which depend on the
+    split and the captions only, so they are taken from the first report."""
+    tables = {name: evaluation_table(result, digits) for name, result in results.items()}
+    if not tables:
+        raise ValueError("comparison_table needs at least one evaluation report")
+    first = next(iter(tables.values()))
+    values = first[[]].copy()
+    for name, table in tables.items():
+        values[name] = table["value"]
+    return values.join(first[["chance", "baseline", "measures"]])
 
 
 def print_results(

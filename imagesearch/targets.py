@@ -13,7 +13,10 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
-from .text import STOP_WORDS, caption_tokens, label_vector, mean_unit, word_forms
+from .splits import Split
+from .storage import ImageSearchError
+from .text import STOP_WORDS, WordQuery, caption_tokens, label_vector, mean_unit, word_forms
+from .words import similar_words
 
 TARGETS = ("captions", "labels")
 DEFAULT_TARGETS = "captions"
@@ -72,3 +75,25 @@ def caption_targets(
             )
         out[i] = target / max(float(np.linalg.norm(target)), 1e-12)
     return out
+
+
+def explain_target(kv, records: Sequence[dict], split: Split, row: int, k: int = 8) -> dict:
+    """What the caption target of training or validation image `row` is made of, as training
+    builds it: its label, how many of its captions use each content word, and the `k` words
+    nearest to the target vector. Test rows are refused: their captions only score."""
+    if row in set(split.test.tolist()):
+        raise ImageSearchError(
+            f"row {row} ({records[row].get('key')}) is a test image: its captions are never used "
+            "to build a target; pick a row of split.train or split.val"
+        )
+    labels = [record["label"] for record in records]
+    captions = [record.get("captions", []) for record in records]
+    target = caption_targets(kv, labels, captions, [row], vocabulary_rows=split.train)[0]
+    vocabulary = {t for r in split.train for c in captions[r] for t in caption_tokens(c)}
+    return {
+        "key": records[row].get("key"),
+        "label": labels[row],
+        "captions": list(captions[row]),
+        "caption_words": caption_word_counts(captions[row], kv, vocabulary),
+        "nearest_words": similar_words(kv, WordQuery(target, ()), k),
+    }

@@ -166,3 +166,19 @@ def test_evaluate_json_has_every_key(engine, capsys):
         "head": "ridge",
     }
     assert 0 < report["image_to_image_p10"] <= 1 and len(report["heldout_classes"]) == 5
+
+
+def test_joint_variant_trains_another_model_on_a_copy_and_reuses_it(embedded_joint, glove50d, tmp_path):
+    from imagesearch.indexing import JOINT, joint_variant
+
+    before = (embedded_joint / f"{JOINT}.json").read_bytes()
+    out = joint_variant(embedded_joint, tmp_path / "talk", head="ridge", targets="labels")
+    variant = SearchEngine(out)
+    assert variant.joint_index.metadata["targets"] == "labels"
+    assert (embedded_joint / f"{JOINT}.json").read_bytes() == before  # the original is untouched
+    np.testing.assert_array_equal(variant.images.vectors, SearchEngine(embedded_joint).images.vectors)
+    stamp = (out / f"{JOINT}.json").stat().st_mtime_ns
+    assert joint_variant(embedded_joint, out, head="ridge", targets="labels") == out
+    assert (out / f"{JOINT}.json").stat().st_mtime_ns == stamp  # reused, not retrained
+    joint_variant(embedded_joint, out, head="ridge", targets="captions")
+    assert SearchEngine(out).joint_index.metadata["targets"] == "captions"

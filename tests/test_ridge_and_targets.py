@@ -100,3 +100,25 @@ def test_label_targets_remain_the_talks_option(glove50d):
 
 def test_one_rule_names_a_class():
     assert {"couch", "sofa"} <= class_words("sofa") and "plane" in class_words("aeroplane")
+
+
+def test_explain_target_shows_what_a_training_images_target_is_made_of(glove50d):
+    from imagesearch.splits import Split
+    from imagesearch.storage import ImageSearchError
+    from imagesearch.targets import explain_target
+
+    records = records_with(
+        ["dog", "dog", "cat"],
+        [["A dog runs on the beach.", "Two dogs on the sand"], ["A dog"], ["A cat on a sofa"]],
+    )
+    split = Split(np.array([0, 1]), np.array([], int), np.array([2]))
+    explained = explain_target(glove50d, records, split, 0, k=5)
+    assert explained["label"] == "dog" and explained["key"] == "dog/0"
+    words = explained["caption_words"]
+    assert (words["dog"], words["beach"], words["sand"]) == (2, 1, 1)  # "dogs" folds to "dog"
+    assert len(explained["nearest_words"]) == 5
+    target = caption_targets(glove50d, ["dog", "dog"], [r["captions"] for r in records[:2]], [0])[0]
+    nearest = glove50d.most_similar(positive=[target], topn=1, restrict_vocab=100_000)[0][0]
+    assert explained["nearest_words"][0][0] == nearest
+    with pytest.raises(ImageSearchError, match="test image"):
+        explain_target(glove50d, records, split, 2)

@@ -111,3 +111,25 @@ def test_joint_space_map_puts_images_class_names_and_words_in_one_map(glove50d, 
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def test_comparison_table_puts_models_side_by_side_with_chance_and_baselines_once():
+    from imagesearch.report import comparison_table
+
+    base = {
+        "class_words_p10": 0.5,
+        "heldout_classes": ["bus", "car"],
+        "caption_words_p10": 0.1,
+        "caption_words_chance": 0.06,
+        "caption_words_class_prior": 0.26,
+        "per_class_p10": {c: 0.5 for c in "abcd"},
+    }
+    table = comparison_table({"talk": base, "default": {**base, "caption_words_p10": 0.3}})
+    assert list(table.columns) == ["talk", "default", "chance", "baseline", "measures"]
+    assert list(table.index) == list(EVALUATION_METRICS)
+    assert table.loc["caption_words_p10", "talk"] == 0.1 and table.loc["caption_words_p10", "default"] == 0.3
+    assert (
+        table.loc["caption_words_p10", "baseline"] == 0.26 and table.loc["class_words_p10", "chance"] == 0.25
+    )
+    with pytest.raises(ValueError):
+        comparison_table({})
