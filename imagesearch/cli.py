@@ -111,18 +111,33 @@ def cmd_search(args) -> int:
     queries = _read_queries(args)
     if not queries:
         raise SystemExit("error: give a query: --image PATH, --text WORDS or --queries FILE")
+    if args.with_words is not None and not any(kind == "image" for kind, _ in queries):
+        raise SystemExit(
+            "error: --with refines an image: give one with --image PATH, e.g. "
+            "`search DIR --image photo.jpg --with 'on grass'` (words alone: --text)"
+        )
+    steer = {"like": args.like or (), "unlike": args.unlike or ()}
+    marks = ", ".join([f"liked {q}" for q in steer["like"]] + [f"disliked {q}" for q in steer["unlike"]])
     for kind, query in queries:
         if kind == "image":
-            results = engine.similar_images(query, args.k, focus=args.focus)
+            results = engine.similar_images(
+                query, args.k, focus=args.focus, with_words=args.with_words, **steer
+            )
             record = {"query": query}
             label = f"image {query}" + (f" (focus: {args.focus})" if args.focus else "")
+            if args.with_words is not None:
+                record["with"] = args.with_words
+                label += f" with {args.with_words!r}"
         else:
-            answer = engine.text_search(query, args.k)
+            answer = engine.text_search(query, args.k, **steer)
             results = answer.results
             record = {"query": query, "ignored": list(answer.unknown)}
             label = f"text {query!r}" + (
                 f" (ignored unknown: {', '.join(answer.unknown)})" if answer.unknown else ""
             )
+        if marks:
+            record.update(like=list(steer["like"]), unlike=list(steer["unlike"]))
+            label += f" ({marks})"
         if args.json:
             _print_json({**record, "results": [r.to_dict() for r in results]})
         else:
@@ -259,6 +274,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-k", type=int, default=DEFAULT_K, help="number of results")
     p.add_argument("--focus", help="re-weight an image search toward this class")
+    p.add_argument(
+        "--like",
+        action="append",
+        metavar="PATH_OR_KEY",
+        help="an indexed image (path, item key or row) to move the search toward; repeatable",
+    )
+    p.add_argument(
+        "--unlike",
+        action="append",
+        metavar="PATH_OR_KEY",
+        help="an indexed image to move the search away from; repeatable",
+    )
+    p.add_argument(
+        "--with",
+        dest="with_words",
+        metavar="WORDS",
+        help="refine an --image query with words, e.g. 'on grass' (in the joint word space)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON Lines, one object per query")
     p.set_defaults(func=cmd_search)
 
