@@ -131,12 +131,26 @@ def cmd_search(args) -> int:
     else:
         engine = SearchEngine(args.index)
     queries = _read_queries(args)
-    if args.like or args.unlike:
-        if not args.store or not args.like:
-            raise SystemExit("error: --like (and --unlike) need --store: Qdrant's recommend query")
+    if args.store and args.with_words is not None:
+        raise SystemExit(
+            "error: --with composes in the joint space of the index folder: search it without --store"
+        )
+    if args.store and (args.like or args.unlike):
+        if queries or not args.like:
+            raise SystemExit(
+                "error: with --store, --like (and --unlike) without a query ask Qdrant's recommend; "
+                "to steer a query with likes, search the index folder without --store"
+            )
         queries.append(("feedback", ""))
     if not queries:
         raise SystemExit("error: give a query: --image PATH, --text WORDS or --queries FILE")
+    if args.with_words is not None and not any(kind == "image" for kind, _ in queries):
+        raise SystemExit(
+            "error: --with refines an image: give one with --image PATH, e.g. "
+            "`search DIR --image photo.jpg --with 'on grass'` (words alone: --text)"
+        )
+    steer = {"like": args.like or (), "unlike": args.unlike or ()}
+    marks = ", ".join([f"liked {q}" for q in steer["like"]] + [f"disliked {q}" for q in steer["unlike"]])
     for kind, query in queries:
         if kind == "feedback":
             results = engine.recommend(args.like, args.unlike or [], args.k)
@@ -144,17 +158,25 @@ def cmd_search(args) -> int:
             label = f"like {', '.join(args.like)}" + (
                 f", unlike {', '.join(args.unlike)}" if args.unlike else ""
             )
+            marks = ""
         elif kind == "image":
-            results = engine.similar_images(query, args.k, focus=args.focus)
+            options = {"focus": args.focus, "with_words": args.with_words, **steer}
+            results = engine.similar_images(query, args.k, **{k: v for k, v in options.items() if v})
             record = {"query": query}
             label = f"image {query}" + (f" (focus: {args.focus})" if args.focus else "")
+            if args.with_words is not None:
+                record["with"] = args.with_words
+                label += f" with {args.with_words!r}"
         else:
-            answer = engine.text_search(query, args.k)
+            answer = engine.text_search(query, args.k, **{k: v for k, v in steer.items() if v})
             results = answer.results
             record = {"query": query, "ignored": list(answer.unknown)}
             label = f"text {query!r}" + (
                 f" (ignored unknown: {', '.join(answer.unknown)})" if answer.unknown else ""
             )
+        if marks:
+            record.update(like=list(steer["like"]), unlike=list(steer["unlike"]))
+            label += f" ({marks})"
         if args.json:
             _print_json({**record, "results": [r.to_dict() for r in results]})
         else:
@@ -304,12 +326,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-k", type=int, default=DEFAULT_K, help="number of results")
     p.add_argument("--focus", help="re-weight an image search toward this class")
+    p.add_argument(
+        "--like",
+        action="append",
+        metavar="PATH_OR_KEY",
+        help="an indexed image (path, item key or row) to move the search toward; repeatable. "
+        "With --store and no query: Qdrant's recommend query from the liked (and unliked) images",
+    )
+    p.add_argument(
+        "--unlike",
+        action="append",
+        metavar="PATH_OR_KEY",
+        help="an indexed image to move the search away from; repeatable",
+    )
+    p.add_argument(
+        "--with",
+        dest="with_words",
+        metavar="WORDS",
+        help="refine an --image query with words, e.g. 'on grass' (in the joint word space)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON Lines, one object per query")
     p.add_argument("--store", help=STORE_HELP)
-    p.add_argument("--like", action="append", help="with --store: images like this indexed image; repeatable")
-    p.add_argument(
-        "--unlike", action="append", help="with --store and --like: and unlike this one; repeatable"
-    )
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("export", help="copy an index folder's vectors into a Qdrant store")

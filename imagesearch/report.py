@@ -33,6 +33,14 @@ EVALUATION_METRICS = {
     "5 frequent words for every image",
     "tags_beyond_constant": "share of the 5 tags that a caption uses and the constant list lacks "
     "(the constant list scores 0)",
+    "feedback_p10_none": "simulated user, no feedback: test images query (CNN features); P@10 of ranks 11-20",
+    "feedback_p10_round1": "simulated user: the top 10's same-class results liked, the others disliked; "
+    "P@10 of the next 10 not shown (against feedback_p10_none)",
+    "feedback_p10_round2": "the same after a second round (against ranks 21-30 without feedback)",
+    "composed_p10": "test photo of class C + a frequent caption word: images of C that 2+ captions "
+    "describe with the word (joint space, photo + weighted words)",
+    "composed_image_only_p10": "the same cases, the photo alone (CNN features)",
+    "composed_words_only_p10": "the same cases, the word alone (joint space)",
 }
 
 #: The baseline beside each metric: (key in the report or None, what it is).

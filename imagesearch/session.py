@@ -2,9 +2,10 @@
 
 What the search box shows is decided here, so that tests and notebook cells can ask questions and
 read answers without widgets or a browser. The question is a small frozen `Query`; the session
-keeps the last one, so that changing one setting (k, focus) asks the same question again. A new
-kind of question (relevance feedback on results, an image refined by words) is a new field of
-`Query` and a branch in `SearchSession._search`; the widgets only forward and render.
+keeps the last one, so that changing one setting (k, focus) asks the same question again. A
+question can be steered: results marked liked or disliked (relevance feedback, kept until a new
+question is asked) and an image refined by words ("this photo, but on grass"); see
+imagesearch.feedback and imagesearch.composed. The widgets only forward and render.
 """
 
 from __future__ import annotations
@@ -29,24 +30,28 @@ TEXT, IMAGE, UPLOAD = "text", "image", "upload"
 HINT = "Type words, pick an image or upload one."
 DEFAULT_K = 8
 N_TAGS = 6
+LIKE, UNLIKE = "like", "unlike"
 
 
 @dataclass(frozen=True)
 class Query:
     """One question: words, or an image of the data set (its item key), or the uploaded file
-    (its name), with how many results and an optional focus class."""
+    (its name), with how many results and an optional focus class. With an image, `text` holds
+    the words that refine it; `liked` and `disliked` hold item keys of marked results."""
 
     text: str = ""
     image: str | None = None
     upload: str | None = None
     k: int = DEFAULT_K
     focus: str | None = None
+    liked: frozenset[str] = frozenset()
+    disliked: frozenset[str] = frozenset()
 
     def __post_init__(self):
         if self.image is not None and self.upload is not None:
             raise ValueError("a query has one image: a data set image or an upload, not both")
-        if (self.image is not None or self.upload is not None) and self.text.strip():
-            raise ValueError("an image refined by words is not supported yet: ask with one of them")
+        if self.liked & self.disliked:
+            raise ValueError(f"liked and disliked at once: {sorted(self.liked & self.disliked)}")
         if self.k < 1:
             raise ValueError(f"k must be at least 1, not {self.k}")
 
@@ -58,6 +63,15 @@ class Query:
         if self.upload is not None:
             return UPLOAD
         return TEXT if self.text.strip() else None
+
+    @property
+    def words(self) -> str | None:
+        """The words that refine an image query (None: the image alone, or a text query)."""
+        return self.text.strip() or None if self.kind in (IMAGE, UPLOAD) else None
+
+    @property
+    def steered(self) -> bool:
+        return bool(self.liked or self.disliked or self.words)
 
     @property
     def value(self) -> str:
@@ -92,6 +106,16 @@ def unknown_words_message(words: Sequence[str]) -> str:
 
 def ignored_words_note(words: Sequence[str]) -> str:
     return f"ignored: {quoted(words)} (not in the vocabulary)" if words else ""
+
+
+def marks_note(query: Query) -> str:
+    """How many results the question marks, e.g. ", 2 liked, 1 disliked"."""
+    parts = [
+        f"{len(marks)} {name}"
+        for marks, name in ((query.liked, "liked"), (query.disliked, "disliked"))
+        if marks
+    ]
+    return "".join(f", {p}" for p in parts)
 
 
 def upload_suffix(name: str) -> str:
@@ -156,11 +180,38 @@ class SearchSession:
 
     def search_text(self, text: str) -> Answer:
         """Words (they replace an image query)."""
-        return self.ask(replace(self.query, text=text, image=None, upload=None))
+        return self.ask(self._new(text=text))
 
     def search_image(self, key: str) -> Answer:
         """An image of the data set, by item key (it replaces the words)."""
-        return self.ask(replace(self.query, text="", image=key, upload=None))
+        return self.ask(self._new(image=key))
+
+    def refine(self, words: str) -> Answer:
+        """The image asked about, refined by words ("on grass"); empty words: the image alone."""
+        if self.query.kind not in (IMAGE, UPLOAD):
+            return self.search_text(words)
+        return self.ask(replace(self.query, text=words))
+
+    def mark(self, key: str, verdict: str | None) -> Answer:
+        """Mark a result liked (LIKE), disliked (UNLIKE) or neither (None), and search again."""
+        if verdict not in (LIKE, UNLIKE, None):
+            raise ValueError(f"verdict must be {LIKE!r}, {UNLIKE!r} or None, not {verdict!r}")
+        liked, disliked = self.query.liked - {key}, self.query.disliked - {key}
+        if verdict == LIKE:
+            liked |= {key}
+        elif verdict == UNLIKE:
+            disliked |= {key}
+        return self.ask(replace(self.query, liked=liked, disliked=disliked))
+
+    def verdict(self, key: str) -> str | None:
+        """LIKE, UNLIKE or None: how the current question marks an item."""
+        return LIKE if key in self.query.liked else UNLIKE if key in self.query.disliked else None
+
+    def _new(self, text: str = "", image: str | None = None, upload: str | None = None) -> Query:
+        """A new question keeps the settings (k, focus) but not the marks of the last one."""
+        return replace(
+            self.query, text=text, image=image, upload=upload, liked=frozenset(), disliked=frozenset()
+        )
 
     def search_upload(self, name: str, data: bytes) -> Answer:
         """An image that is not in the data set: its bytes go to a temporary file the engine reads
@@ -171,7 +222,7 @@ class SearchSession:
         self._upload_path = self._upload_dir / f"upload-{self._uploads}{upload_suffix(name)}"
         self._upload_path.write_bytes(data)
         self._upload_name = name or self._upload_path.name
-        return self.ask(replace(self.query, text="", image=None, upload=self._upload_name))
+        return self.ask(self._new(upload=self._upload_name))
 
     def change(self, **settings) -> Answer:
         """The same question with other settings, e.g. `change(k=4)` or `change(focus=None)`."""
@@ -199,8 +250,8 @@ class SearchSession:
         return self._image_answer(query)
 
     def _text_answer(self, query: Query) -> Answer:
-        found = self.engine.text_search(query.text, query.k)
-        notes = [f"{len(found.results)} images for {query.text.strip()!r}"]
+        found = self.engine.text_search(query.text, query.k, **self._marks(query))
+        notes = [f"{len(found.results)} images for {query.text.strip()!r}" + marks_note(query)]
         if found.unknown:
             notes.append(ignored_words_note(found.unknown))
         if query.focus:
@@ -218,8 +269,10 @@ class SearchSession:
             )
         else:
             source = path = self._upload_path
+        focus = None if query.steered else query.focus
         try:
-            results = self.engine.similar_images(source, query.k, focus=query.focus)
+            steer = self._marks(query) | ({"with_words": query.words} if query.words else {})
+            results = self.engine.similar_images(source, query.k, focus=focus, **steer)
         except ImageLoadError as error:  # its advice is about indexing, not about uploads
             if query.kind != UPLOAD:
                 raise
@@ -228,8 +281,18 @@ class SearchSession:
             ) from None
         tags, note = self._tags(source)
         what = query.image if query.kind == IMAGE else f"the uploaded {query.upload!r}"
-        text = f"{len(results)} images like {what}" + (f", focused on {query.focus!r}" if query.focus else "")
+        text = f"{len(results)} images like {what}" + (f" with {query.words!r}" if query.words else "")
+        text += (f", focused on {query.focus!r}" if focus else "") + marks_note(query)
+        if query.focus and not focus:
+            text += "; focus is off while the search is steered"
         return Answer(query, results, tags, text + (f"; {note}" if note else ""), "info", str(path))
+
+    def _marks(self, query: Query) -> dict:
+        for key in query.liked | query.disliked:
+            if key not in self.rows:
+                raise ImageSearchError(f"No image {key!r} in this index to like or unlike; mark a result.")
+        marks = {"like": sorted(query.liked), "unlike": sorted(query.disliked)}
+        return {name: keys for name, keys in marks.items() if keys}  # none: a plain search
 
     def _tags(self, source) -> tuple[list, str]:
         """Tags need the joint model; without one the image results still count."""

@@ -13,15 +13,17 @@ import contextlib
 import html
 import io
 import re
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import ipywidgets as widgets
 
 from .index import Result
-from .session import DEFAULT_K, N_TAGS, Answer, SearchSession
+from .session import DEFAULT_K, LIKE, N_TAGS, UNLIKE, Answer, SearchSession
 
 NO_FOCUS = "(none)"
 NO_IMAGE = ""
+NO_MARK = ""
+MARKS = [("·", NO_MARK), ("like", LIKE), ("unlike", UNLIKE)]  # each result's toggle
 THUMBNAIL_PX = 140
 LEVEL_COLOURS = {"info": "#444", "warning": "#8a5a00", "error": "#b00020"}
 
@@ -100,6 +102,13 @@ class SearchBox:
             description="or image",
             layout=widgets.Layout(width="24em"),
         )
+        self.refine = widgets.Text(
+            placeholder="e.g. on grass, then Enter",
+            description="with words",
+            continuous_update=False,
+            disabled=True,
+            layout=widgets.Layout(width="24em"),
+        )
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="or upload")
         self.k = widgets.IntSlider(
             value=self.session.query.k, min=1, max=max_k, description="results", continuous_update=False
@@ -115,13 +124,14 @@ class SearchBox:
         self.query_image = widgets.Image(format="jpeg", layout=self._square(display="none"))
         self.tag_line = widgets.HTML()
         self.grid = widgets.Box(layout=widgets.Layout(display="flex", flex_flow="row wrap"))
-        self._cells: list[tuple[widgets.Image, widgets.HTML, widgets.VBox]] = []
+        self._cells: list[tuple[widgets.Image, widgets.HTML, widgets.ToggleButtons, widgets.VBox]] = []
         for widget, name in [
             (self.text, "query"),
             (self.image, "image"),
             (self.upload, "upload"),
             (self.k, "k"),
             (self.focus, "focus"),
+            (self.refine, "refine"),
             (self.status, "status"),
             (self.tag_line, "tags"),
             (self.grid, "results"),
@@ -131,6 +141,7 @@ class SearchBox:
             [
                 widgets.HBox([self.text, self.k]),
                 widgets.HBox([self.image, self.upload, self.focus]),
+                self.refine,
                 self.status,
                 widgets.HBox([self.query_image, self.tag_line], layout=widgets.Layout(align_items="center")),
                 self.grid,
@@ -138,6 +149,7 @@ class SearchBox:
         )
         self.text.observe(self._on_text, "value")
         self.image.observe(self._on_image, "value")
+        self.refine.observe(self._on_refine, "value")
         self.upload.observe(self._on_upload, "value")
         self.k.observe(self._on_setting, "value")
         self.focus.observe(self._on_setting, "value")
@@ -192,6 +204,18 @@ class SearchBox:
         if not self._rendering and change["new"] != NO_IMAGE:
             self._ask(self.session.search_image, change["new"])
 
+    def _on_refine(self, change) -> None:
+        if not self._rendering:
+            self._ask(self.session.refine, change["new"])
+
+    def _on_mark(self, i: int, change) -> None:
+        if not self._rendering and i < len(self.results):
+            self._ask(self.session.mark, self.keys[self.results[i].row], change["new"] or None)
+
+    def mark(self, i: int, verdict: str | None) -> None:
+        """Like (LIKE), unlike (UNLIKE) or unmark (None) the i-th result shown: what its toggle does."""
+        self._cells[i][2].value = verdict or NO_MARK
+
     def _on_upload(self, change) -> None:
         if self._rendering or not change["new"]:
             return
@@ -225,10 +249,14 @@ class SearchBox:
             self.image.value = query.image or NO_IMAGE
             self.k.value = query.k
             self.focus.value = query.focus or NO_FOCUS
+            self.refine.value = query.text if query.kind in ("image", "upload") else ""
+            self.refine.disabled = query.kind not in ("image", "upload")
+            for i, result in enumerate(answer.results):
+                self._cell(i)[2].value = self.session.verdict(self.keys[result.row]) or NO_MARK
         self.status.value = message_html(answer.message, answer.level)
         cells = []
         for i, result in enumerate(answer.results):
-            image, caption, box = self._cell(i)
+            image, caption, _, box = self._cell(i)
             image.value = thumbnail_bytes(result.path, self.thumbnail_size)
             caption.value = caption_html(result, self.keys[result.row])
             cells.append(box)
@@ -256,7 +284,12 @@ class SearchBox:
         while len(self._cells) <= i:  # cells are reused: new widgets per query would pile up
             image = widgets.Image(format="jpeg", layout=self._square())
             caption = widgets.HTML(layout=widgets.Layout(width=f"{self.thumbnail_size}px", overflow="hidden"))
-            box = widgets.VBox([image, caption], layout=widgets.Layout(margin="4px"))
+            toggle = widgets.ToggleButtons(
+                options=MARKS, value=NO_MARK, style={"button_width": f"{self.thumbnail_size // 3 - 4}px"}
+            )
+            toggle.add_class("imagesearch-mark")
+            toggle.observe(partial(self._on_mark, len(self._cells)), "value")
+            box = widgets.VBox([image, caption, toggle], layout=widgets.Layout(margin="4px"))
             box.add_class("imagesearch-result")
-            self._cells.append((image, caption, box))
+            self._cells.append((image, caption, toggle, box))
         return self._cells[i]

@@ -132,7 +132,9 @@ def test_query_is_a_small_value():
     assert Query(text="a").kind == "text" and Query(image="cat/1.jpg").value == "cat/1.jpg"
     assert Query(upload="me.png").kind == "upload" and Query(text=" ").kind is None
     assert Query(text="a") == Query(text="a") and len({Query(), Query(k=8)}) == 1  # hashable
-    for bad in (dict(image="a", upload="b"), dict(image="a", text="red"), dict(k=0)):
+    assert Query(image="a", text=" on grass ").words == "on grass" and Query(text="red").words is None
+    both = frozenset({"x"})
+    for bad in (dict(image="a", upload="b"), dict(image="a", liked=both, disliked=both), dict(k=0)):
         with pytest.raises(ValueError):
             Query(**bad)
 
@@ -149,3 +151,33 @@ def test_the_session_needs_no_widgets():
     code = "import sys, imagesearch.session; print('ipywidgets' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_marks_steer_the_search_and_a_new_question_clears_them(session, engine):
+    key = key_of(engine, "telephone")
+    first = session.search_image(key)
+    shown = [session.keys[r.row] for r in first.results]
+    liked = next(k for k, r in zip(shown, first.results) if r.label == "telephone")
+    disliked = next(k for k, r in zip(shown, first.results) if r.label != "telephone")
+    session.mark(liked, "like")
+    answer = session.mark(disliked, "unlike")
+    assert session.query.liked == {liked} and session.query.disliked == {disliked}
+    assert session.verdict(liked) == "like" and session.verdict(disliked) == "unlike"
+    assert "1 liked, 1 disliked" in answer.message and answer.level == "info"
+    keys = [session.keys[r.row] for r in answer.results]
+    assert keys[0] == liked and keys[0] != disliked
+    assert session.mark(disliked, None).query.disliked == frozenset()
+    assert session.change(k=4).query.liked == {liked}  # settings keep the marks
+    assert session.search_text("dog").query.liked == frozenset()  # a new question does not
+    assert session.mark(liked, "like").message.startswith("4 images for 'dog', 1 liked")
+
+
+def test_words_refine_an_image(session, engine):
+    key = key_of(engine, "telephone")
+    session.search_image(key)
+    answer = session.refine("dog")
+    assert session.query == Query(image=key, text="dog") and answer.level == "info"
+    assert answer.message.startswith(f"8 images like {key} with 'dog'")
+    assert answer.results != session.search_image(key).results
+    assert session.refine("qqzzxq").level == "error"  # unknown words say so
+    assert session.refine("").query == Query(image=key)

@@ -62,7 +62,7 @@ def test_words_show_thumbnails_and_captions(box):
     box.text.value = "telephone"
     assert box.query == Query(text="telephone") and box.results == box.session.answer.results
     assert len(box.results) == box.k.value == len(box.grid.children)
-    image, caption, _ = box._cells[0]
+    image, caption, _, _ = box._cells[0]
     assert bytes(image.value[:2]) == b"\xff\xd8"  # JPEG bytes of the thumbnail
     assert box.captions[0].startswith("1. telephone 0.") and "telephone/" in box.captions[0]
     assert "for &#x27;telephone&#x27;" in box.status.value and box.tag_line.value == ""
@@ -130,3 +130,19 @@ def test_errors_show_in_the_status_line(box):
 
 def test_focus_class():
     assert focus_class(NO_FOCUS) is None and focus_class("") is None and focus_class("cat") == "cat"
+
+
+def test_result_toggles_like_and_unlike(box, engine):
+    box.image.value = key_of(engine, "telephone")
+    assert box.refine.disabled is False and box._cells[0][2].value == ""
+    first = box.keys[box.results[0].row]
+    box.mark(0, "like")
+    assert box.query.liked == {first} and box._cells[0][2].value == "like"
+    assert box.keys[box.results[0].row] == first  # the liked result stays on top, toggled
+    last = box.keys[box.results[-1].row]
+    box.mark(len(box.results) - 1, "unlike")
+    assert box.query.disliked == {last} and "1 liked, 1 disliked" in box.message
+    box.refine.value = "dog"
+    assert box.query.text == "dog" and box.query.image is not None and box.query.liked == {first}
+    box.text.value = "cat"  # new words: a new question, no marks, nothing to refine
+    assert box.query == Query(text="cat") and box.refine.disabled

@@ -192,7 +192,10 @@ def evaluate_engine(
       naming the class / a word of one of its captions; tags_constant_baseline: the same for the
       constant answer; tags_caption_precision (and _constant): share of the 5 tags that a caption
       of the image uses; tags_beyond_constant: share of the 5 tags that are right and not in the
-      constant list (0 for the constant answer by construction).
+      constant list (0 for the constant answer by construction);
+    - feedback_p10_none / _round1 / _round2 and composed_p10 / composed_image_only_p10 /
+      composed_words_only_p10 (and their companions): steering a search, by the protocols of
+      `imagesearch.experiments.steering` (`simulated_user`, `composed_precision`).
     """
     records = engine.images.records
     labels = np.array([record["label"] for record in records])
@@ -242,6 +245,7 @@ def evaluate_engine(
         if with_captions
         else None,
         "tags_beyond_constant": round(float(tags["beyond_constant"]), 4) if with_captions else None,
+        **steering_figures(engine),
         "constant_tags": tags["constant_tags"],
         "per_class_p10": {c: round(p, 4) for c, p in class_p10.items()},
         "heldout_per_class_p10": {c: round(p, 4) for c, p in unseen["among_unseen"].items()},
@@ -250,6 +254,13 @@ def evaluate_engine(
         else f"the {CAPTION_WORDS} most frequent non-label caption words (by images relevant)",
         "words": per_word,
     }
+
+
+def steering_figures(engine) -> dict:
+    """Relevance feedback and composed queries (imported here: steering builds on this module)."""
+    from .steering import steering_figures as figures
+
+    return figures(engine)
 
 
 def split_examples(engine, count: int = 6, part: str = "test") -> list[int]:
