@@ -56,7 +56,8 @@ def simulated_user(
 
 def feedback_figures(engine, rounds: int = 2) -> dict:
     """Relevance feedback as `engine.similar_images(like=, unlike=)` and `text_search` do it
-    (imagesearch.feedback: Rocchio in the image and joint spaces), by `simulated_user`:
+    (imagesearch.feedback: Rocchio in the image and joint spaces for an image query, in the
+    joint space for words), by `simulated_user`:
     each test image as query (first ranking: CNN features, as a plain image search), and each
     class word (first ranking: the joint space, as a plain text search)."""
     labels = np.array([record["label"] for record in engine.images.records])
@@ -74,7 +75,7 @@ def feedback_figures(engine, rounds: int = 2) -> dict:
         words,
         labels,
         lambda w: J @ w,
-        lambda w, liked, disliked: feedback_scores([(J, w), (X, None)], liked, disliked),
+        lambda w, liked, disliked: feedback_scores([(J, w)], liked, disliked),
         rounds,
     )
     return {"images": by_image, "class_words": by_word}
