@@ -85,5 +85,5 @@ def test_cli_like_and_unlike_ask_the_stores_recommend_query(embedded_index, tmp_
     (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert line["like"] == [like] and line["unlike"] == [unlike] and len(line["results"]) == 10
     assert {like, unlike}.isdisjoint(r["path"] for r in line["results"])
-    with pytest.raises(SystemExit, match="need --store"):
+    with pytest.raises(SystemExit, match="give a query"):  # likes steer a query of the index folder
         main(["search", str(embedded_index), "--like", like])
