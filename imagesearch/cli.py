@@ -92,6 +92,7 @@ def cmd_index(args) -> int:
         n_trees=args.trees,
         on_error="skip" if args.skip_bad else "raise",
         force=args.force,
+        maps=not args.no_maps,
     )
     state = (
         "already up to date"
@@ -246,6 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="source", help="for pascal-sentences: where to fetch it from")
     p.add_argument("--skip-bad", action="store_true", help="leave unreadable images out (listed on stderr)")
     p.add_argument("--force", action="store_true", help="replace an index of something else in --out")
+    p.add_argument(
+        "--no-maps",
+        action="store_true",
+        help="leave out the convolution maps (50 KB an image) that focus uses; focus then re-weights",
+    )
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", help="images similar to an image, or matching words")
@@ -258,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
         "ending in an image suffix (.jpg, .png, ...; it must exist) is an image and anything else words",
     )
     p.add_argument("-k", type=int, default=DEFAULT_K, help="number of results")
-    p.add_argument("--focus", help="re-weight an image search toward this class")
+    p.add_argument("--focus", help="focus an image search on this class (one object of the photo)")
     p.add_argument("--json", action="store_true", help="print JSON Lines, one object per query")
     p.set_defaults(func=cmd_search)
 

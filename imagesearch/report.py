@@ -32,6 +32,10 @@ EVALUATION_METRICS = {
     "5 frequent words for every image",
     "tags_beyond_constant": "share of the 5 tags that a caption uses and the constant list lacks "
     "(the constant list scores 0)",
+    "focus_gain_labelled": "focus: test photos whose 2+ captions name a second class, focused on their "
+    "label; P@10 of that class minus without focus; baseline: the talk's re-weighting",
+    "focus_gain_other": "focus: the same photos focused on the other class their captions name; "
+    "baseline: the talk's re-weighting",
 }
 
 #: The baseline beside each metric: (key in the report or None, what it is).
@@ -39,6 +43,8 @@ BASELINES = {
     "caption_words_p10": ("caption_words_class_prior", "class prior (uses the label)"),
     "tags_caption_top5": ("tags_constant_baseline", "constant tags"),
     "tags_caption_precision": ("tags_caption_precision_constant", "constant tags"),
+    "focus_gain_labelled": ("focus_reweight_gain_labelled", "the talk's re-weighting"),
+    "focus_gain_other": ("focus_reweight_gain_other", "the talk's re-weighting"),
 }
 
 
@@ -100,6 +106,14 @@ PRINTED_METRICS = (
     "tags_caption_precision",
     "tags_caption_precision_constant",
     "tags_beyond_constant",
+    "focus_p10_none_labelled",
+    "focus_p10_reweight_labelled",
+    "focus_p10_labelled",
+    "focus_gain_labelled",
+    "focus_p10_none_other",
+    "focus_p10_reweight_other",
+    "focus_p10_other",
+    "focus_gain_other",
 )
 
 

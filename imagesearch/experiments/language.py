@@ -34,6 +34,7 @@ from ..text import (
     query_vector,
     word_forms,
 )
+from .focus import focus_protocol
 
 HELDOUT_CLASSES = 5
 CAPTION_WORDS = 30  # how many non-label caption words the default list holds
@@ -192,7 +193,8 @@ def evaluate_engine(
       naming the class / a word of one of its captions; tags_constant_baseline: the same for the
       constant answer; tags_caption_precision (and _constant): share of the 5 tags that a caption
       of the image uses; tags_beyond_constant: share of the 5 tags that are right and not in the
-      constant list (0 for the constant answer by construction).
+      constant list (0 for the constant answer by construction);
+    - focus_gain_labelled / focus_gain_other (and focus_p10_* beside them): see `focus_protocol`.
     """
     records = engine.images.records
     labels = np.array([record["label"] for record in records])
@@ -249,6 +251,7 @@ def evaluate_engine(
         if words is not None
         else f"the {CAPTION_WORDS} most frequent non-label caption words (by images relevant)",
         "words": per_word,
+        **focus_protocol(engine),
     }
 
 
