@@ -54,6 +54,7 @@ notebooks: venv
 bench: venv
 	$(BIN)/python -m bench.foundation
 	$(BIN)/python -m bench.language
+	$(BIN)/python -m bench.steering
 	$(BIN)/python -m bench.notebooks
 
 # The live search box of notebook 07 as a standalone page (Voila): open http://localhost:8866

@@ -59,18 +59,27 @@ def other_class_mentions(dataset: Dataset, min_captions: int = 2) -> list[tuple[
     A class counts when at least `min_captions` of the image's captions name it (all of them
     when an image has fewer), so that one writer's aside does not make a photo ambiguous.
     """
-    words = {label: class_words(label) for label in dataset.classes}
-    names = set().union(*words.values())  # plurals fold onto class words: dogs, buses, puppies
+    return other_class_mentions_of(
+        [item.label for item in dataset], [item.captions for item in dataset], min_captions
+    )
+
+
+def other_class_mentions_of(
+    labels: Sequence[str], captions: Sequence[Sequence[str]], min_captions: int = 2
+) -> list[tuple[int, list[str]]]:
+    """`other_class_mentions` over plain lists (an index's records: labels and captions)."""
+    words = {label: class_words(label) for label in sorted(set(labels))}
+    names = set().union(*words.values()) if words else set()  # plurals fold: dogs, buses, puppies
     found = []
-    for number, item in enumerate(dataset):
-        if not item.captions:
+    for number, (label, caps) in enumerate(zip(labels, captions)):
+        if not caps:
             continue
-        need = min(min_captions, len(item.captions))
-        forms = [word_forms(caption_tokens(c), names) for c in item.captions]
+        need = min(min_captions, len(caps))
+        forms = [word_forms(caption_tokens(c), names) for c in caps]
         others = [
-            label
-            for label, names in words.items()
-            if label != item.label and sum(bool(f & names) for f in forms) >= need
+            other
+            for other, names in words.items()
+            if other != label and sum(bool(f & names) for f in forms) >= need
         ]
         if others:
             found.append((number, others))

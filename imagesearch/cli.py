@@ -109,6 +109,7 @@ def cmd_index(args) -> int:
         n_trees=args.trees,
         on_error="skip" if args.skip_bad else "raise",
         force=args.force,
+        maps=not args.no_maps,
     )
     state = (
         "already up to date"
@@ -313,6 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=["dask", "ray"], help="extract features on a Dask or Ray cluster")
     p.add_argument("--address", help="the cluster's scheduler (default: a local cluster on this machine)")
     p.add_argument("--workers", type=int, default=2, help="workers of the local cluster")
+    p.add_argument(
+        "--no-maps",
+        action="store_true",
+        help="leave out the convolution maps (50 KB an image) that focus uses; focus then re-weights",
+    )
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", help="images similar to an image, or matching words")
@@ -325,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
         "ending in an image suffix (.jpg, .png, ...; it must exist) is an image and anything else words",
     )
     p.add_argument("-k", type=int, default=DEFAULT_K, help="number of results")
-    p.add_argument("--focus", help="re-weight an image search toward this class")
+    p.add_argument("--focus", help="focus an image search on this class (one object of the photo)")
     p.add_argument(
         "--like",
         action="append",

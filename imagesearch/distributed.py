@@ -27,16 +27,20 @@ from .features import (
     CHUNK_SIZE,
     DEFAULT_RESAMPLE,
     FINAL_FILE,
+    MAPS_FILE,
     FeatureSet,
+    _has_maps,
     _raise_skipped,
     _read_final,
     chunk_path,
-    embed_in_batches,
     feature_cache_folder,
     finish_features,
     read_batch,
     read_chunk_file,
     save_chunk_file,
+)
+from .features import (
+    embed_chunk as embed_in_batches,
 )
 from .images import ImageLoadError
 from .models import DEFAULT_MODEL, LazyImageModel, cached_image_model
@@ -45,8 +49,8 @@ ENGINES = ("dask", "ray")
 DEFAULT_WORKERS = 2
 _MODEL_LOCK = threading.Lock()  # a worker with several threads still builds its CNN once
 
-# (chunk start, positions read, features, failures as (position, reason))
-ChunkResult = tuple[int, list[int], np.ndarray, list[tuple[int, str]]]
+# (chunk start, positions read, features, convolution maps or None, failures as (position, reason))
+ChunkResult = tuple[int, list[int], np.ndarray, np.ndarray | None, list[tuple[int, str]]]
 
 
 @dataclass
@@ -75,7 +79,8 @@ def embed_chunk(
     with _MODEL_LOCK:
         model = cached_image_model(model_name, weights)
     positions, batch, failures = read_batch([Path(p) for p in paths], model.input_size, resample, "skip")
-    return start, positions, embed_in_batches(model, batch, batch_size), failures
+    feats, maps = embed_in_batches(model, batch, batch_size, model.has_maps)
+    return start, positions, feats, maps, failures
 
 
 class RayEmbedder:
@@ -165,7 +170,9 @@ def extract_features_distributed(
         raise ValueError("on_error must be 'raise' or 'skip'")
     lazy = LazyImageModel(model, weights)
     folder = feature_cache_folder(dataset, lazy, resample, cache) if cache else None
-    if folder is not None and (folder / FINAL_FILE).exists():
+    want_maps = lazy.has_maps
+    done = folder is not None and (folder / FINAL_FILE).exists()
+    if done and (not want_maps or (folder / MAPS_FILE).exists()):
         features = _read_final(folder / FINAL_FILE, on_error)
         return DistributedRun(features, engine, workers, 0.0, 0.0, 0, 0, 0)
     if folder is not None:
@@ -174,7 +181,8 @@ def extract_features_distributed(
     parts: dict[int, tuple[np.ndarray, np.ndarray, list]] = {}
     tasks = []
     for start in range(0, len(dataset), CHUNK_SIZE):
-        if folder is not None and chunk_path(folder, start).exists():
+        chunk = chunk_path(folder, start) if folder is not None else None
+        if chunk is not None and chunk.exists() and (not want_maps or _has_maps(chunk)):
             parts[start] = read_chunk_file(chunk_path(folder, start))
             if parts[start][2] and on_error == "raise":
                 _raise_skipped(parts[start][2])
@@ -183,14 +191,14 @@ def extract_features_distributed(
     reused = len(parts)
 
     def on_result(result: ChunkResult) -> None:
-        start, positions, feats, failures = result
+        start, positions, feats, maps, failures = result
         if failures and on_error == "raise":
             position, reason = failures[0]
             raise ImageLoadError(dataset[start + position].path, reason)
         items = np.asarray([start + p for p in positions], dtype=np.int64)
         skipped = [(dataset[start + p].key, reason) for p, reason in failures]
         if folder is not None:
-            save_chunk_file(chunk_path(folder, start), feats, items, skipped)
+            save_chunk_file(chunk_path(folder, start), feats, items, skipped, maps)
         parts[start] = (feats, items, skipped)
 
     began = perf_counter()
@@ -199,6 +207,6 @@ def extract_features_distributed(
         run = _run_dask if engine == "dask" else _run_ray
         start_s = run(tasks, (lazy.name, lazy.weights, resample, batch_size), address, workers, on_result)
     run_s = perf_counter() - began - start_s
-    features = finish_features([parts[s] for s in sorted(parts)], folder)
+    features = finish_features([parts[s] for s in sorted(parts)], folder, maps=want_maps, dim=lazy.dim)
     computed = sum(len(paths) for _, paths in tasks)
     return DistributedRun(features, engine, workers, start_s, run_s, len(tasks), reused, computed)

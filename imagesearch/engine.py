@@ -2,6 +2,8 @@
 
 `SearchEngine` opens a folder written by `indexing.py` lazily: the CNN is loaded only when a
 query image is not in the index, word vectors only for words, and nothing is loaded twice.
+A focused search reads the query's convolution map from the index's memory-mapped maps file
+(or runs the CNN once on a new photo), never the CNN over the collection.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from typing import Any
 import numpy as np
 
 from .composed import composed_vector
-from .features import DEFAULT_RESAMPLE, embed_images
+from .features import DEFAULT_RESAMPLE, embed_image_maps, embed_images
 from .feedback import feedback_scores, top_rows
-from .focus import ClassWeights, focused_search
-from .index import EmbeddingIndex, IndexLoadError, Result
-from .indexing import CLASS_WEIGHTS_FILE, IMAGES, JOINT, JOINT_MODEL_DIR, joint_settings
+from .focus import ClassWeights, focused_query, focused_search
+from .index import EmbeddingIndex, IndexLoadError, Result, exact_search
+from .indexing import CLASS_WEIGHTS_FILE, IMAGES, JOINT, JOINT_MODEL_DIR, MAPS_FILE, joint_settings
 from .models import LazyImageModel
 from .splits import Split
 from .storage import ImageSearchError
@@ -77,7 +79,23 @@ class SearchEngine:
         if not path.exists():
             raise IndexLoadError(f"{path} is missing; rebuild the index to search with focus.")
         with np.load(path) as data:
-            return ClassWeights(data["weights"], tuple(str(c) for c in data["classes"]), str(data["source"]))
+            intercept = data["intercept"] if "intercept" in data.files else None  # older files: 0
+            return ClassWeights(
+                data["weights"], tuple(str(c) for c in data["classes"]), str(data["source"]), intercept
+            )
+
+    @cached_property
+    def focus_maps(self) -> np.ndarray | None:
+        """The images' convolution maps (memory-mapped), or None: focus then re-weights."""
+        path = self.folder / MAPS_FILE
+        if not path.exists():
+            return None
+        maps = np.load(path, mmap_mode="r")
+        if len(maps) != len(self.images):
+            raise IndexLoadError(
+                f"{path} has {len(maps)} maps for {len(self.images)} images; rebuild the index."
+            )
+        return maps
 
     @cached_property
     def split(self) -> Split:
@@ -138,14 +156,26 @@ class SearchEngine:
         (`with_words`: see `imagesearch.composed`). A steered search ranks exactly; its scores
         are then the steering scores (a sum of z-scored cosines with feedback), not cosines.
         Liked and disliked images stay in the ranking (liked ones usually come first, disliked
-        ones sink), so that a user can still see and change what they marked."""
+        ones sink), so that a user can still see and change what they marked.
+
+        Focus pools the query's convolution map under the class's per-position probability
+        (`focus.focused_query`) when the index holds maps; otherwise (model vgg16, or an index
+        built with --no-maps) it re-weights the pooled features by the class weights (the talk's).
+        """
+        if focus is not None and (like or unlike or with_words is not None):
+            raise ImageSearchError(
+                "focus cannot be combined with liked/disliked images or words yet: ask with one of them."
+            )
+        if focus is not None and self.focus_maps is not None:
+            weights = self.class_weights
+            columns = weights.columns(focus)  # an unknown class fails before any CNN run
+            query_map, row = self.image_map(query)
+            vector = focused_query(query_map, weights.weights, weights.intercepts, columns)
+            rows, scores = exact_search(self.images.vectors, vector, k, [row] if row is not None else [])
+            return self.images.results_for(rows, scores)
         vector, row = self.image_vector(query)
         exclude = [row] if row is not None else []
         if like or unlike or with_words is not None:
-            if focus is not None:
-                raise ImageSearchError(
-                    "focus cannot be combined with liked/disliked images or words yet: ask with one of them."
-                )
             return self._steered_images(vector, row, k, like, unlike, with_words)
         if focus is None:
             return self.images.search(vector, k, exclude=exclude, exact=exact)
@@ -171,6 +201,16 @@ class SearchEngine:
         if len(spaces) == 1 and not liked and not disliked:
             scores = spaces[0][0] @ spaces[0][1]
         return self.images.results_for(*top_rows(scores, k, [row] if row is not None else []))
+
+    def image_map(self, query: int | str | os.PathLike) -> tuple[np.ndarray, int | None]:
+        """(convolution map, row or None) of an item number or an image file: read from the
+        index's maps when indexed, else one CNN pass over that photo."""
+        row = int(query) if isinstance(query, (int, np.integer)) else self.images.row_of_path(query)
+        if row is not None:
+            self.image_vector(row)  # the range check
+            return np.asarray(self.focus_maps[row], np.float32), row
+        resample = self.images.metadata.get("resample", DEFAULT_RESAMPLE)
+        return embed_image_maps(self.image_model, [query], resample=resample)[1][0], None
 
     # -- language: text search, tags, similar words ---------------------------------------
     @cached_property

@@ -1,10 +1,21 @@
-"""Focus a search on one object by re-weighting the features with a classifier's class weights.
+"""Focus a search on one object of the query photo.
 
-The talk's trick: a photo of a cat beside a bottle is near both cats and bottles; multiplying
-every feature by how much the classifier's "bottle" output relies on it makes the search
-about the bottle. With `vgg16` the weights are the ImageNet `predictions` columns; `vgg16-conv`
-has no ImageNet head, so a linear classifier fitted on the data set's own training labels
-provides them. Both reach `focused_search` as the same dim x classes matrix.
+A photo of a cat beside a bottle is near both cats and bottles. Two ways to make it about the
+bottle, both driven by a classifier's class weights (a dim x classes matrix):
+
+- `focused_query` (vgg16-conv, an index with convolution maps): the classifier, weights and
+  intercept, is applied at each of the 7 x 7 positions of the query's last-conv map, softmax
+  over the classes; the positions are pooled under the focused class's probability squared,
+  minus half the map pooled over the other positions. The photo's other objects drop out of
+  the query (and push it away) instead of being scaled; the collection stays plain features.
+- `reweight` / `focused_search`: the talk's trick, every feature times how much the class's
+  output relies on it, on the query and the collection. The only way for `vgg16` (its fc2
+  features have no spatial map; its weights are the ImageNet `predictions` columns) and for an
+  index built without maps (`index --no-maps`, or built before maps were kept).
+
+`vgg16-conv` has no ImageNet head: a logistic regression fitted on the data set's own training
+labels provides its weights (and intercept; class_weights.npz files written before the
+intercept was stored read as intercept 0).
 """
 
 from __future__ import annotations
@@ -28,6 +39,13 @@ class ClassWeights:
     weights: np.ndarray  # dim x n_classes
     classes: tuple[str, ...]
     source: str  # "imagenet" or "fitted on <data set> training split"
+    intercept: np.ndarray | None = None  # n_classes; None (old files, ImageNet): zeros
+
+    @property
+    def intercepts(self) -> np.ndarray:
+        if self.intercept is None:
+            return np.zeros(len(self.classes), np.float32)
+        return np.asarray(self.intercept, np.float32)
 
     def columns(self, name: str) -> list[int]:
         """The classes a focus name stands for: the exact class, else every class whose name
@@ -65,7 +83,58 @@ def fit_class_weights(
     y = np.asarray(labels)[np.asarray(train_rows)]
     classifier = LogisticRegression(C=C, max_iter=2000, random_state=seed)
     classifier.fit(x, y)
-    return ClassWeights(classifier.coef_.T.astype(np.float32), tuple(classifier.classes_), source)
+    return ClassWeights(
+        classifier.coef_.T.astype(np.float32),
+        tuple(classifier.classes_),
+        source,
+        classifier.intercept_.astype(np.float32),
+    )
+
+
+def position_weights(
+    maps: np.ndarray,
+    weights: np.ndarray,
+    intercept: np.ndarray,
+    columns: Sequence[int],
+    *,
+    power: float = 2.0,
+) -> np.ndarray:
+    """How much each position of each map shows the class (n x positions, rows sum to 1).
+
+    The classifier (all classes) scores every position, scaled by 1 / |GAP| so that the
+    positions' logits average to the image's; softmax over the classes; the probability of the
+    focused class (summed over `columns`), to `power`. Unlike one class's activation map, a
+    position that another class explains better (the person beside the table) drops out even
+    when it also scores high for the focused class.
+    """
+    m = np.asarray(maps, np.float32)
+    m = m.reshape(m.shape[0], -1, m.shape[-1])
+    norm = np.maximum(np.linalg.norm(m.mean(axis=1), axis=1), 1e-12)[:, None, None]
+    logits = (m / norm) @ np.asarray(weights, np.float32) + np.asarray(intercept, np.float32)
+    p = np.exp(logits - logits.max(axis=2, keepdims=True))
+    p /= p.sum(axis=2, keepdims=True)
+    a = p[:, :, list(columns)].sum(axis=2) ** power
+    total = a.sum(axis=1, keepdims=True)
+    return np.where(total > 0, a / np.maximum(total, 1e-12), 1.0 / a.shape[1])
+
+
+def focused_query(
+    query_map: np.ndarray,
+    weights: np.ndarray,
+    intercept: np.ndarray,
+    columns: Sequence[int],
+    *,
+    power: float = 2.0,
+    push: float = 0.5,
+) -> np.ndarray:
+    """A query vector about one object: the map pooled under `position_weights`, minus `push`
+    times the map pooled over the rest (1 - weight / max weight), unit length. Compared by
+    cosine with the collection's plain features (focusing those too measured worse)."""
+    m = np.asarray(query_map, np.float32).reshape(-1, np.shape(query_map)[-1])
+    a = position_weights(m[None], weights, intercept, columns, power=power)[0]
+    rest = 1.0 - a / max(float(a.max()), 1e-12)
+    rest /= max(float(rest.sum()), 1e-12)
+    return l2_normalize(l2_normalize(a @ m) - push * l2_normalize(rest @ m))
 
 
 def reweight(vectors: np.ndarray, class_vector: np.ndarray) -> np.ndarray:

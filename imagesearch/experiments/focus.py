@@ -1,7 +1,9 @@
-"""The focus protocol: photos of two objects, and how far re-weighting moves a search toward one.
+"""The focus protocol: photos of two objects, and how far focus moves a search toward one.
 
 Queries come from captions that name a second class, or, where a data set has none, from
 side-by-side collages of two test images (written as files), as the talk's cat-and-bottle photo.
+`focus_protocol` is the measured one (`evaluate`, bench/steering.py): test photos only, the
+engine's focus against no focus and against the talk's re-weighting.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..captions import other_class_mentions
-from ..focus import UnknownClassError
+from ..captions import other_class_mentions, other_class_mentions_of
+from ..focus import UnknownClassError, focused_search
 from ..images import side_by_side
 
 
@@ -147,3 +149,52 @@ def pick_two_object_examples(
         if q not in chosen and all(set(q.objects) != set(c.objects) for c in chosen):
             chosen.append(q)
     return chosen
+
+
+def focus_protocol(engine, k: int = 10, min_captions: int = 2) -> dict:
+    """P@k toward each object of the test split's two-object photos, focused on it.
+
+    Photos: test rows whose captions (`min_captions`+, from the index's records) name a second
+    class that focus knows; each (photo, other class) pair is one query, scored twice: toward
+    the photo's label ("labelled") and toward the other class ("other"). P@k = share of the
+    top k (exact cosine, the photo itself left out) of that class, with no focus, with the
+    talk's re-weighting (query and collection times the class weights) and with the engine's
+    focus (the class map of the query when the index has maps, else the same re-weighting).
+    focus_gain_* = engine focus minus no focus; focus_reweight_gain_* the same for re-weighting.
+    Keys are None when the index has no such photo (e.g. no captions).
+    """
+    records = engine.images.records
+    labels = [record["label"] for record in records]
+    test = {int(r) for r in engine.split.test}
+    mentions = other_class_mentions_of(labels, [r.get("captions", []) for r in records], min_captions)
+    pairs = [
+        (row, labels[row], other)
+        for row, others in mentions
+        if row in test and _focusable(engine, labels[row])
+        for other in others
+        if _focusable(engine, other)
+    ]
+    vectors = engine.images.vectors
+    share = lambda rows, cls: float(np.mean([labels[int(r)] == cls for r in rows]))  # noqa: E731
+    scores: dict[str, list[float]] = {}
+    for row, label, other in pairs:
+        plain = [r.row for r in engine.similar_images(row, k, exact=True)]
+        for side, cls in (("labelled", label), ("other", other)):
+            class_vector = engine.class_weights.vector(cls)
+            reweighted, _ = focused_search(vectors, vectors[row], class_vector, k, [row])
+            focused = [r.row for r in engine.similar_images(row, k, focus=cls)]
+            for name, rows in (("none", plain), ("reweight", reweighted), ("focus", focused)):
+                scores.setdefault(f"{name}_{side}", []).append(share(rows, cls))
+    mean = lambda key: round(float(np.mean(scores[key])), 4) if pairs else None  # noqa: E731
+    gain = lambda a, b: round(float(np.mean(scores[a]) - np.mean(scores[b])), 4) if pairs else None  # noqa: E731
+    out = {
+        "focus_pairs": len(pairs),
+        "focus_method": "class map" if engine.focus_maps is not None else "re-weighting",
+    }
+    for side in ("labelled", "other"):
+        out[f"focus_gain_{side}"] = gain(f"focus_{side}", f"none_{side}")
+        out[f"focus_reweight_gain_{side}"] = gain(f"reweight_{side}", f"none_{side}")
+        out[f"focus_p10_{side}"] = mean(f"focus_{side}")
+        out[f"focus_p10_reweight_{side}"] = mean(f"reweight_{side}")
+        out[f"focus_p10_none_{side}"] = mean(f"none_{side}")
+    return out

@@ -34,6 +34,7 @@ from ..text import (
     query_vector,
     word_forms,
 )
+from .focus import focus_protocol
 
 HELDOUT_CLASSES = 5
 CAPTION_WORDS = 30  # how many non-label caption words the default list holds
@@ -196,6 +197,7 @@ def evaluate_engine(
     - feedback_p10_none / _round1 / _round2 and composed_p10 / composed_image_only_p10 /
       composed_words_only_p10 (and their companions): steering a search, by the protocols of
       `imagesearch.experiments.steering` (`simulated_user`, `composed_precision`).
+    - focus_gain_labelled / focus_gain_other (and focus_p10_* beside them): see `focus_protocol`.
     """
     records = engine.images.records
     labels = np.array([record["label"] for record in records])
@@ -253,6 +255,7 @@ def evaluate_engine(
         if words is not None
         else f"the {CAPTION_WORDS} most frequent non-label caption words (by images relevant)",
         "words": per_word,
+        **focus_protocol(engine),
     }
 
 
