@@ -9,7 +9,7 @@ LOCK := constraints.txt
 # What ruff lints and formats (the notebooks are left out: see [tool.ruff] in pyproject.toml).
 LINTED := imagesearch tests bench scripts
 
-.PHONY: venv demo lint format test test-pascal test-notebooks bench app notebooks clean
+.PHONY: venv demo lint format test test-pascal test-notebooks bench bench-scale app notebooks clean
 NBVAL := --nbval-current-env -p no:cacheprovider
 
 venv: $(STAMP)
@@ -55,6 +55,10 @@ bench: venv
 	$(BIN)/python -m bench.foundation
 	$(BIN)/python -m bench.language
 	$(BIN)/python -m bench.notebooks
+
+# ANN backends on 1M x 512 synthetic vectors (issue 10): CPU-heavy (~1 h on 2 cores), not in CI.
+bench-scale: venv
+	$(BIN)/python -m bench.scale --n 1000000
 
 # The live search box of notebook 07 as a standalone page (Voila): open http://localhost:8866
 app: venv
