@@ -65,6 +65,7 @@ def build_index(
     on_error: str = "raise",
     force: bool = False,
     progress: bool = True,
+    backend: str = "annoy",
 ) -> BuildReport:
     """Index `dataset` into folder `out`: image features (cached), Annoy index, focus weights.
 
@@ -84,6 +85,7 @@ def build_index(
     if (out / f"{IMAGES}.json").exists():
         old = json.loads((out / f"{IMAGES}.json").read_text())
         same = old.get("model") == model and all(old.get(k) == v for k, v in settings.items())
+        same = same and old.get("backend", "annoy") == backend
         if same and (out / CLASS_WEIGHTS_FILE).exists():
             return BuildReport(out, old["count"], old.get("skipped", []), True, reused=True)
         if not force:
@@ -100,6 +102,7 @@ def build_index(
         records,
         model=model,
         n_trees=n_trees,
+        backend=backend,
         split=split.to_json(),
         skipped=features.skipped,
         **{k: v for k, v in settings.items() if k != "n_trees"},
@@ -226,6 +229,7 @@ def train_joint_index(
         image_model=images.metadata["model"],
         dataset_hash=images.metadata.get("dataset_hash"),
         split=images.metadata["split"],
+        backend=images.backend,
     )
     joint.save(folder, JOINT)
     return model
