@@ -36,14 +36,14 @@ K = 10
 BLOCK = 20_000
 DEFAULT_BACKENDS = [
     "annoy:trees=50,search_k=2000/8000/30000",
-    "hnswlib:M=16,efc=128,ef=32/64/128/256",
-    "faiss-hnsw:M=16,efc=128,ef=32/64/128/256",
-    "faiss-hnsw-fp16:M=16,efc=128,ef=32/64/128/256",
-    "faiss-hnsw-sq8:M=16,efc=128,ef=32/64/128,rerank=64",
+    "hnswlib:M=16,efc=64,ef=32/64/128/256",
+    "faiss-hnsw:M=16,efc=64,ef=32/64/128/256",
+    "faiss-hnsw-fp16:M=16,efc=64,ef=32/64/128/256",
+    "faiss-hnsw-sq8:M=16,efc=64,ef=64/128/256,rerank=64",
     "faiss-ivf:nlist=1024,nprobe=8/16/32/64",
-    "usearch-f32:M=16,efc=128,ef=32/64/128/256",
-    "usearch-f16:M=16,efc=128,ef=32/64/128/256",
-    "usearch-i8:M=16,efc=128,ef=32/64/128,rerank=64",
+    "usearch-f32:M=16,efc=64,ef=32/64/128/256",
+    "usearch-f16:M=16,efc=64,ef=32/64/128/256",
+    "usearch-i8:M=16,efc=64,ef=64/128/256,rerank=64",
 ]
 
 

@@ -51,9 +51,19 @@ def _open(folder: Path) -> tuple[EmbeddingIndex, EmbeddingIndex | None]:
 
 
 def _save(folder: Path, images: EmbeddingIndex, joint: EmbeddingIndex | None) -> None:
-    images.save(folder, IMAGES)
+    """Joint first: after an interrupted add, every image row is also a joint row, and a rerun
+    (which works out what is missing per index) completes the other one."""
     if joint is not None:
         joint.save(folder, JOINT)
+    images.save(folder, IMAGES)
+
+
+def _rows_under(index: EmbeddingIndex, targets: list[Path]) -> list[int]:
+    return [
+        row
+        for row, record in enumerate(index.records)
+        if any((p := Path(record["path"]).resolve()) == t or t in p.parents for t in targets)
+    ]
 
 
 def _rebuild_note(index: EmbeddingIndex, seconds: float) -> str | None:
@@ -69,7 +79,8 @@ def add_images(folder: str | os.PathLike, paths: Sequence[str | os.PathLike]) ->
     """Embed the image files in `paths` not yet indexed and add them to the folder's indexes."""
     folder = Path(folder)
     images, joint = _open(folder)
-    new = [p for p in image_files(paths) if images.row_of_path(p) is None]
+    files = image_files(paths)
+    new = [p for p in files if images.row_of_path(p) is None]
     report = UpdateReport(added=[str(p) for p in new])
     if not new:
         return report
@@ -93,7 +104,8 @@ def add_images(folder: str | os.PathLike, paths: Sequence[str | os.PathLike]) ->
         joint_model = load_joint_model(
             folder / JOINT_MODEL_DIR, expect=joint_settings(images, vectors, joint.dim)
         )
-        joint.add(joint_model.embed(images.vectors[-len(new) :]), records)
+        missing = [i for i, p in enumerate(new) if joint.row_of_path(p) is None]  # all but after a crash
+        joint.add(joint_model.embed(images.vectors[-len(new) :][missing]), [records[i] for i in missing])
     report.seconds = time.perf_counter() - start
     report.rebuilt = _rebuild_note(images, report.seconds)
     _save(folder, images, joint)
