@@ -137,3 +137,27 @@ def test_scale_backend_run_reports_recall_latency_and_memory(tmp_path, spec):
     result = scale.run_backend(spec, str(path), q, scale.ground_truth(path, q))
     (point,) = result["points"]
     assert 0.5 < point["recall_at_10"] <= 1 and point["p50_ms"] > 0 and result["peak_rss_mb"] > 10
+
+
+def test_an_add_interrupted_between_the_two_indexes_completes_on_rerun(
+    embedded_joint, shared_home, tmp_path, monkeypatch
+):
+    folder = shutil.copytree(embedded_joint, tmp_path / "index")
+    before = len(EmbeddingIndex.load(folder))
+    save = EmbeddingIndex.save
+
+    def crash_on_images(self, where, name=IMAGES):
+        if name == IMAGES:
+            raise KeyboardInterrupt
+        return save(self, where, name)
+
+    monkeypatch.setattr(EmbeddingIndex, "save", crash_on_images)
+    photos = new_photos(tmp_path / "new", 2)
+    assert main(["add", str(folder), str(photos[0].parent)]) == 130
+    monkeypatch.undo()
+    assert len(EmbeddingIndex.load(folder, IMAGES)) == before  # images untouched, joint ahead
+    assert len(EmbeddingIndex.load(folder, JOINT)) == before + 2
+    assert main(["add", str(folder), str(photos[0].parent)]) == 0
+    images, joint = EmbeddingIndex.load(folder, IMAGES), EmbeddingIndex.load(folder, JOINT)
+    assert len(images) == len(joint) == before + 2  # nothing added twice
+    assert [r["path"] for r in images.records] == [r["path"] for r in joint.records]
