@@ -2,10 +2,13 @@
 
 Annoy (the talk's) stays the default: small collections, the notebooks, byte-identical builds.
 It cannot add or remove an item after its build, so updates rebuild it. usearch is the backend
-for large collections, chosen by measurement (bench/scale.py, README): HNSW with float16
-storage reaches recall@10 >= 0.95 well under the latency of Annoy or an IVF index, adds and
-removes items after the build, and ships wheels (hnswlib ships only a source package compiled
-with -march=native; faiss's HNSW indexes cannot remove items).
+for large collections, chosen by measurement (bench/scale.py, bench/results/scale-100000.json)
+and by what it supports: at 100k vectors its float16 HNSW reaches the recall of Annoy at a
+third to half of Annoy's latency and half its memory; hnswlib and faiss's HNSW are up to ~2x
+faster per query, but hnswlib ships only as a source package compiled with -march=native and
+faiss's HNSW indexes cannot remove items (its IVF can, at lower recall per millisecond).
+usearch adds and removes after the build and ships wheels. float16, because its float32
+build is ~3x slower here; connectivity 32 / expansion 200 / 128 aim at recall@10 >= 0.95.
 
 Rows are the keys: a backend answers with row numbers of the index's vectors. Removing rows
 compacts them (later rows move down, as in the vectors and records arrays), so no tombstone is
