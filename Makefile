@@ -9,7 +9,7 @@ LOCK := constraints.txt
 # What ruff lints and formats (the notebooks are left out: see [tool.ruff] in pyproject.toml).
 LINTED := imagesearch tests bench scripts
 
-.PHONY: venv demo lint format test test-pascal test-notebooks bench app notebooks clean
+.PHONY: venv demo lint format test test-pascal test-notebooks bench bench-scale app notebooks clean
 NBVAL := --nbval-current-env -p no:cacheprovider
 
 venv: $(STAMP)
@@ -56,6 +56,14 @@ bench: venv
 	$(BIN)/python -m bench.language
 	$(BIN)/python -m bench.steering
 	$(BIN)/python -m bench.notebooks
+
+# ANN backends on 1M x 512 synthetic vectors (issue 10), tuned toward recall@10 >= 0.95 at <= 5 ms:
+# CPU-heavy (over an hour on 2 cores), not in CI. `--n 100000` (the defaults) is the quick check.
+bench-scale: venv
+	$(BIN)/python -m bench.scale --n 1000000 --backends annoy:trees=100,search_k=10000/50000 \
+	  usearch-f16:M=32,efc=128,ef=64/128/256 usearch-i8:M=32,efc=128,ef=64/128/256,rerank=100 \
+	  hnswlib:M=32,efc=128,ef=64/128/256 faiss-hnsw-fp16:M=32,efc=128,ef=64/128/256 \
+	  faiss-ivf:nlist=4096,nprobe=32/64/128
 
 # The live search box of notebook 07 as a standalone page (Voila): open http://localhost:8866
 app: venv

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .backends import BACKENDS
 from .datasets import IMAGE_EXTENSIONS
 from .engine import DEFAULT_K, DEFAULT_TAGS
 from .index import DEFAULT_TREES
@@ -87,6 +88,10 @@ def cmd_index(args) -> int:
 
     kwargs = {"source": args.source} if args.dataset == "pascal-sentences" else {}
     dataset = load_dataset(args.dataset, **kwargs)
+    if args.update:
+        from .updates import update_from_dataset
+
+        return _print_update(update_from_dataset(args.out, dataset))
     if args.engine:  # fills the feature cache that build_index reads
         from .distributed import extract_features_distributed
 
@@ -105,6 +110,7 @@ def cmd_index(args) -> int:
     report = build_index(
         dataset,
         args.out,
+        backend=args.backend,
         model=args.model,
         n_trees=args.trees,
         on_error="skip" if args.skip_bad else "raise",
@@ -120,6 +126,25 @@ def cmd_index(args) -> int:
     for key, reason in report.skipped:
         print(f"skipped {key}: {reason}", file=sys.stderr)
     return 0
+
+
+def _print_update(report) -> int:
+    print(f"added {len(report.added)}, removed {len(report.removed)} images ({report.seconds:.1f} s)")
+    if report.rebuilt:
+        print(report.rebuilt, file=sys.stderr)
+    return 0
+
+
+def cmd_add(args) -> int:
+    from .updates import add_images
+
+    return _print_update(add_images(args.index, args.paths))
+
+
+def cmd_remove(args) -> int:
+    from .updates import remove_images
+
+    return _print_update(remove_images(args.index, args.paths))
 
 
 def cmd_search(args) -> int:
@@ -319,7 +344,21 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="leave out the convolution maps (50 KB an image) that focus uses; focus then re-weights",
     )
+    p.add_argument(
+        "--backend", default="annoy", choices=BACKENDS, help="annoy (small sets), usearch (large, updatable)"
+    )
+    p.add_argument("--update", action="store_true", help="add what is new in DATASET, remove what is gone")
     p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("add", help="embed new photos and add them to an index (no rebuild with usearch)")
+    p.add_argument("index", help="index folder made by `index`")
+    p.add_argument("paths", nargs="+", help="image files or folders of images")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("remove", help="take photos (files, or everything under folders) out of an index")
+    p.add_argument("index", help="index folder made by `index`")
+    p.add_argument("paths", nargs="+", help="indexed image files or folders")
+    p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("search", help="images similar to an image, or matching words")
     p.add_argument("index", help="index folder made by `index`")

@@ -2,9 +2,14 @@
 
 Annoy answers queries in well under a millisecond from a memory-mapped file; an exact numpy
 search sits beside it, to measure Annoy's recall and to serve re-weighted ("focused") queries.
-An index folder holds, per index name: `NAME.ann` (Annoy), `NAME.npy` (the unit vectors) and
-`NAME.json` (model, dimension, items, build settings, data set hash), written atomically, the
-JSON last, so that a folder with a JSON file always holds a complete index.
+Large collections use another backend (`backends.py`, recorded as "backend" in the metadata;
+none recorded = Annoy), which also adds and removes items after the build.
+An index folder holds, per index name: `NAME.ann` (or `NAME.usearch`), `NAME.npy` (the unit
+vectors) and `NAME.json` (model, dimension, items, build settings, data set hash), written
+atomically, the JSON last, so that a folder with a JSON file always holds a complete index.
+Adds and removes write a new generation (`NAME.gG.*`, named in the JSON's "generation") and
+delete the old files only after the JSON points at the new ones: an interrupted update leaves
+the previous index whole.
 """
 
 from __future__ import annotations
@@ -19,10 +24,18 @@ from typing import Any
 
 import numpy as np
 
+from .backends import DEFAULT_TREES, BackendError, cosine_from_angular, index_file, make_backend
 from .features import l2_normalize
 from .storage import ImageSearchError, atomic_path, write_text_atomic
 
-DEFAULT_TREES = 50
+__all__ = [
+    "DEFAULT_TREES",
+    "cosine_from_angular",
+    "EmbeddingIndex",
+    "IndexLoadError",
+    "Result",
+    "exact_search",
+]
 INDEX_FORMAT = 1
 
 
@@ -47,11 +60,6 @@ class Result:
         }
 
 
-def cosine_from_angular(distance: np.ndarray | float) -> np.ndarray | float:
-    """Annoy's angular distance is sqrt(2 - 2 cos) of the unit vectors; invert it."""
-    return 1.0 - np.square(distance) / 2.0
-
-
 def exact_search(
     vectors: np.ndarray, query: np.ndarray, k: int, exclude: Sequence[int] = ()
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -70,11 +78,11 @@ class EmbeddingIndex:
     """Unit vectors + Annoy index + metadata (`model`, `dim`, and `records`: one {path, label, key,
     captions} per row, stored under "items" in the JSON file)."""
 
-    def __init__(self, vectors: np.ndarray, metadata: dict[str, Any], annoy_index=None):
+    def __init__(self, vectors: np.ndarray, metadata: dict[str, Any], ann=None):
         self.vectors = l2_normalize(vectors)
         self.metadata = metadata
         self.records: list[dict[str, Any]] = metadata["items"]
-        self._annoy = annoy_index
+        self._ann = ann  # a backend from backends.py
         if len(self.records) != len(self.vectors):
             raise IndexLoadError(f"index has {len(self.vectors)} vectors but {len(self.records)} items")
 
@@ -88,40 +96,50 @@ class EmbeddingIndex:
         model: str,
         n_trees: int = DEFAULT_TREES,
         seed: int = 0,
+        backend: str = "annoy",
         **extra: Any,
     ) -> EmbeddingIndex:
-        from annoy import AnnoyIndex
-
         vectors = l2_normalize(vectors)
-        annoy = AnnoyIndex(vectors.shape[1], "angular")
-        annoy.set_seed(seed)
-        for row, vector in enumerate(vectors):
-            annoy.add_item(row, vector)
-        annoy.build(n_trees, n_jobs=1)  # one job: the same trees on every run
+        ann = make_backend(backend, vectors.shape[1], {"n_trees": n_trees, "seed": seed})
+        ann.build(vectors)
         metadata = {
             "format": INDEX_FORMAT,
             "model": model,
             "dim": int(vectors.shape[1]),
-            "metric": "angular",
-            "n_trees": n_trees,
-            "seed": seed,
+            **ann.settings(),
             "count": len(records),
             **extra,
             "items": records,
         }
-        return cls(vectors, metadata, annoy)
+        if backend != "annoy":  # Annoy indexes keep the metadata they always had
+            metadata = {"backend": backend, **metadata}
+        return cls(vectors, metadata, ann)
+
+    @property
+    def backend(self) -> str:
+        return self.metadata.get("backend", "annoy")
+
+    @property
+    def generation(self) -> int:
+        return int(self.metadata.get("generation", 0))
 
     def save(self, folder: str | os.PathLike, name: str = "images") -> Path:
+        """Write the ANN file and vectors of this generation, then the JSON; then delete the
+        files of the generation the JSON named before (after an add or remove)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        with atomic_path(folder / f"{name}.ann") as tmp:
-            self._annoy.save(str(tmp))
-            self._annoy.unload()
-        with atomic_path(folder / f"{name}.npy") as tmp:
+        meta_file = folder / f"{name}.json"
+        old = json.loads(meta_file.read_text()) if meta_file.exists() else None
+        ann_file, vectors_file = index_file(folder, name, self.backend, self.generation)
+        self._ann.save(ann_file)
+        with atomic_path(vectors_file) as tmp:
             with open(tmp, "wb") as f:
                 np.save(f, self.vectors)
-        write_text_atomic(folder / f"{name}.json", json.dumps(self.metadata, indent=1))
-        self._annoy = _load_annoy(folder / f"{name}.ann", self.vectors.shape[1])
+        write_text_atomic(meta_file, json.dumps(self.metadata, indent=1))
+        if old is not None:
+            stale = index_file(folder, name, old.get("backend", "annoy"), int(old.get("generation", 0)))
+            for path in set(stale) - {ann_file, vectors_file}:
+                path.unlink(missing_ok=True)
         return folder
 
     @classmethod
@@ -155,9 +173,44 @@ class EmbeddingIndex:
                 f"the index in {folder} holds {metadata.get('dim')}-d vectors, but the "
                 f"query has {dim} dimensions: rebuild the index for this model."
             )
-        vectors = np.load(folder / f"{name}.npy", mmap_mode="r")
-        annoy = _load_annoy(folder / f"{name}.ann", metadata["dim"])
-        return cls(np.asarray(vectors), metadata, annoy)
+        backend = metadata.get("backend", "annoy")
+        ann_file, vectors_file = index_file(folder, name, backend, int(metadata.get("generation", 0)))
+        try:
+            ann = make_backend(backend, metadata["dim"], metadata)
+            ann.load(ann_file)
+        except BackendError as error:
+            raise IndexLoadError(str(error)) from None
+        vectors = np.load(vectors_file, mmap_mode="r")
+        return cls(np.asarray(vectors), metadata, ann)
+
+    # -- updates ----------------------------------------------------------------------
+    def add(self, vectors: np.ndarray, records: list[dict[str, Any]]) -> np.ndarray:
+        """Append items (in memory; `save` makes it durable); returns their rows. Annoy
+        rebuilds its whole forest to do so, the other backends insert."""
+        vectors = l2_normalize(np.asarray(vectors, dtype=np.float32).reshape(len(records), self.dim))
+        start = len(self)
+        self.vectors = np.concatenate([np.asarray(self.vectors), vectors])
+        self._ann.add(self.vectors)
+        self._updated(self.records + list(records))
+        return np.arange(start, len(self))
+
+    def remove(self, rows: Sequence[int]) -> None:
+        """Take rows out and compact: later rows move down, in the vectors, the items, the
+        ANN index and the split, so that no removed item can ever be returned."""
+        rows = np.unique(np.asarray(rows, dtype=np.int64))
+        if len(rows) and not (0 <= rows[0] and rows[-1] < len(self)):
+            raise IndexLoadError(f"cannot remove rows {rows.tolist()}: the index has {len(self)} items.")
+        keep = np.setdiff1d(np.arange(len(self)), rows)
+        self.vectors = np.asarray(self.vectors)[keep]
+        self._ann.remove(rows, self.vectors)
+        if "split" in self.metadata:
+            self.metadata["split"] = _compact_split(self.metadata["split"], keep, len(self))
+        self._updated([self.records[row] for row in keep])
+
+    def _updated(self, records: list[dict[str, Any]]) -> None:
+        self.records = records
+        self.metadata.update(items=records, count=len(records), generation=self.generation + 1)
+        self.__dict__.pop("_rows_by_path", None)
 
     # -- queries ----------------------------------------------------------------------
     def __len__(self) -> int:
@@ -191,17 +244,11 @@ class EmbeddingIndex:
         exact: bool = False,
         search_k: int = -1,
     ) -> list[Result]:
-        """The k nearest items to `vector` by cosine; Annoy unless `exact`."""
+        """The k nearest items to `vector` by cosine; the ANN backend unless `exact`."""
         vector = self._check_query(vector)
         if exact:
             return self.results_for(*exact_search(self.vectors, vector, k, exclude))
-        want = k + len(exclude)
-        rows, distances = self._annoy.get_nns_by_vector(
-            vector, want, search_k=search_k, include_distances=True
-        )
-        excluded = set(exclude)
-        pairs = [(r, cosine_from_angular(d)) for r, d in zip(rows, distances) if r not in excluded]
-        return self.results_for([r for r, _ in pairs[:k]], [s for _, s in pairs[:k]])
+        return self.results_for(*self._ann.search(vector, k, exclude, search_k=search_k))
 
     def search_item(self, row: int, k: int = 10, *, exact: bool = False) -> list[Result]:
         """Nearest neighbours of an indexed item, leaving the item itself out."""
@@ -221,12 +268,13 @@ class EmbeddingIndex:
         return self._rows_by_path.get(str(Path(path).resolve()))
 
 
-def _load_annoy(path: Path, dim: int):
-    from annoy import AnnoyIndex
-
-    annoy = AnnoyIndex(dim, "angular")
-    try:
-        annoy.load(str(path))
-    except OSError as error:
-        raise IndexLoadError(f"cannot open {path} ({error}); rebuild the index.") from None
-    return annoy
+def _compact_split(split: dict[str, Any], keep: np.ndarray, count: int) -> dict[str, Any]:
+    """The split's row lists after keeping rows `keep` (renumbered 0..len(keep)-1)."""
+    new_row = np.full(count, -1, np.int64)
+    new_row[keep] = np.arange(len(keep))
+    out = dict(split)
+    for part in ("train", "val", "test"):
+        if part in split:
+            rows = new_row[np.asarray(split[part], dtype=np.int64)]
+            out[part] = rows[rows >= 0].tolist()
+    return out

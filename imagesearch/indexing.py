@@ -68,6 +68,7 @@ def build_index(
     force: bool = False,
     progress: bool = True,
     maps: bool = True,
+    backend: str = "annoy",
 ) -> BuildReport:
     """Index `dataset` into folder `out`: image features (cached), Annoy index, focus weights,
     and the convolution maps for focus (`maps=False` leaves them out, 50 KB an image: focus then
@@ -89,6 +90,7 @@ def build_index(
     if (out / f"{IMAGES}.json").exists():
         old = json.loads((out / f"{IMAGES}.json").read_text())
         same = old.get("model") == model and all(old.get(k) == v for k, v in settings.items())
+        same = same and old.get("backend", "annoy") == backend
         want_maps = maps and image_model.has_maps
         if same and (out / CLASS_WEIGHTS_FILE).exists():
             if not want_maps or (out / MAPS_FILE).exists():
@@ -108,6 +110,7 @@ def build_index(
         records,
         model=model,
         n_trees=n_trees,
+        backend=backend,
         split=split.to_json(),
         skipped=features.skipped,
         **{k: v for k, v in settings.items() if k != "n_trees"},
@@ -249,6 +252,7 @@ def train_joint_index(
         image_model=images.metadata["model"],
         dataset_hash=images.metadata.get("dataset_hash"),
         split=images.metadata["split"],
+        backend=images.backend,
     )
     joint.save(folder, JOINT)
     return model

@@ -1,0 +1,325 @@
+"""Approximate nearest-neighbour backends at scale, on the synthetic set of issue 10.
+
+    .venv/bin/python -m bench.scale [--n 1000000] [--backends SPEC ...] [--queries 1000]
+
+The data: 10,000 centres drawn N(0, diag(s)^2), s_i = (i+1)^-0.5 (seed 42); each vector is a
+random centre + 1.5 x N(0, diag(s)^2) noise (assignments, then noise, from the same seed-42
+generator, after the centres), times one random orthogonal 512 x 512 rotation (Q of the QR of
+a Gaussian, seed 0), L2-normalised, float32. The queries are drawn the same way from a seed-1
+generator (same centres, same rotation). Ground truth: the exact top 10 by inner product,
+computed in blocks.
+
+Each backend is built in a child process (spawned, so that its ru_maxrss is its own peak
+resident memory), with all cores for the build and one thread for the searches; the vectors are
+read from disk in blocks, never memory-mapped whole. Peak memory is the child's VmHWM. A SPEC is `kind[:key=value,...]`, e.g.
+`usearch-f16:M=32,efc=200,ef=64/128` (`/` separates the search settings to sweep; `rerank=R`
+re-ranks R candidates with the exact float32 vectors, read from a memory-map). Writes
+bench/results/scale-N.json and scale-N.png (recall@10 against p50 latency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import RESULTS, save
+
+DIM = 512
+CENTRES = 10_000
+K = 10
+BLOCK = 20_000
+DEFAULT_BACKENDS = [
+    "annoy:trees=50,search_k=2000/8000/30000",
+    "hnswlib:M=16,efc=64,ef=32/64/128/256",
+    "faiss-hnsw:M=16,efc=64,ef=32/64/128/256",
+    "faiss-hnsw-fp16:M=16,efc=64,ef=32/64/128/256",
+    "faiss-hnsw-sq8:M=16,efc=64,ef=64/128/256,rerank=64",
+    "faiss-ivf:nlist=1024,nprobe=8/16/32/64",
+    "usearch-f32:M=16,efc=64,ef=32/64/128/256",
+    "usearch-f16:M=16,efc=64,ef=32/64/128/256",
+    "usearch-i8:M=16,efc=64,ef=64/128/256,rerank=64",
+]
+
+
+# -- the data set --------------------------------------------------------------------------
+def _scales() -> np.ndarray:
+    return (np.arange(DIM) + 1.0) ** -0.5
+
+
+def rotation() -> np.ndarray:
+    q, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((DIM, DIM)))
+    return q
+
+
+def centres() -> tuple[np.random.Generator, np.ndarray]:
+    """The seed-42 generator (its stream continues into the data) and the 10,000 centres."""
+    rng = np.random.default_rng(42)
+    return rng, rng.standard_normal((CENTRES, DIM)) * _scales()
+
+
+def _draw(rng, centre_vectors, n: int, rot: np.ndarray, block: int):
+    """Yield float32 unit-vector blocks; the stream does not depend on `block`."""
+    which = rng.integers(0, CENTRES, n)
+    for start in range(0, n, block):
+        rows = which[start : start + block]
+        noise = rng.standard_normal((len(rows), DIM)) * _scales()
+        x = (centre_vectors[rows] + 1.5 * noise) @ rot
+        yield (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def data_blocks(n: int, block: int = BLOCK):
+    rng, c = centres()
+    yield from _draw(rng, c, n, rotation(), block)
+
+
+def queries(n: int = 1000) -> np.ndarray:
+    _, c = centres()
+    return np.concatenate(list(_draw(np.random.default_rng(1), c, n, rotation(), BLOCK)))
+
+
+def write_data(n: int, path: Path) -> None:
+    """The base vectors as an .npy file, written block by block (1M x 512 float32 = 2 GB)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npy")
+    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n, DIM))
+    start = 0
+    for block in data_blocks(n):
+        out[start : start + len(block)] = block
+        start += len(block)
+    out.flush()
+    del out
+    os.replace(tmp, path)
+
+
+def read_blocks(path: Path, block: int = BLOCK):
+    """(start, float32 block) from an .npy file by plain reads: resident memory stays one block."""
+    with open(path, "rb") as f:
+        major, _ = np.lib.format.read_magic(f)
+        read_header = (
+            np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+        )
+        shape, _, _ = read_header(f)
+        for start in range(0, shape[0], block):
+            count = min(block, shape[0] - start)
+            yield start, np.fromfile(f, dtype=np.float32, count=count * DIM).reshape(count, DIM)
+
+
+def ground_truth(path: Path, q: np.ndarray, k: int = K) -> np.ndarray:
+    """Exact top-k rows by inner product, merged block by block."""
+    best_s = np.full((len(q), k), -np.inf, np.float32)
+    best_i = np.zeros((len(q), k), np.int64)
+    for start, x in read_blocks(path):
+        s = q @ x.T
+        top = np.argpartition(-s, k - 1, axis=1)[:, :k]
+        s_all = np.concatenate([best_s, np.take_along_axis(s, top, 1)], 1)
+        i_all = np.concatenate([best_i, top + start], 1)
+        keep = np.argsort(-s_all, axis=1, kind="stable")[:, :k]
+        best_s, best_i = np.take_along_axis(s_all, keep, 1), np.take_along_axis(i_all, keep, 1)
+    return best_i
+
+
+# -- the backends (each runs in its own child process) -------------------------------------
+def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
+    kind, _, rest = spec.partition(":")
+    return kind, dict(item.split("=", 1) for item in rest.split(",") if item)
+
+
+def _build(kind: str, p: dict[str, str], path: Path, n: int):
+    """Build the index from the blocks on disk; return search(q, k, setting) -> rows."""
+    M, efc = int(p.get("M", 16)), int(p.get("efc", 100))
+    if kind == "annoy":
+        from annoy import AnnoyIndex
+
+        index = AnnoyIndex(DIM, "angular")
+        for start, x in read_blocks(path):
+            for i, v in enumerate(x):
+                index.add_item(start + i, v)
+        index.build(int(p.get("trees", 50)), n_jobs=-1)
+        return lambda q, k, s: index.get_nns_by_vector(q, k, search_k=s)
+    if kind == "hnswlib":
+        import hnswlib
+
+        index = hnswlib.Index(space="ip", dim=DIM)
+        index.init_index(max_elements=n, M=M, ef_construction=efc, random_seed=0)
+        for start, x in read_blocks(path):
+            index.add_items(x, np.arange(start, start + len(x)), num_threads=os.cpu_count())
+        index.set_num_threads(1)
+
+        def search(q, k, ef):
+            index.set_ef(ef)
+            return index.knn_query(q, k)[0][0]
+
+        return search
+    if kind.startswith("faiss"):
+        import faiss
+
+        if kind == "faiss-ivf":
+            nlist = int(p.get("nlist", 1024))
+            index = faiss.IndexIVFFlat(faiss.IndexFlatIP(DIM), DIM, nlist, faiss.METRIC_INNER_PRODUCT)
+            sample = next(read_blocks(path, min(n, max(nlist * 39, BLOCK))))[1]
+            index.train(sample)
+            del sample
+        elif kind == "faiss-hnsw":
+            index = faiss.IndexHNSWFlat(DIM, M, faiss.METRIC_INNER_PRODUCT)
+        else:
+            qtype = {
+                "faiss-hnsw-fp16": faiss.ScalarQuantizer.QT_fp16,
+                "faiss-hnsw-sq8": faiss.ScalarQuantizer.QT_8bit,
+            }
+            index = faiss.IndexHNSWSQ(DIM, qtype[kind], M, faiss.METRIC_INNER_PRODUCT)
+            if kind == "faiss-hnsw-sq8":
+                index.train(next(read_blocks(path, min(n, 100_000)))[1])
+        if hasattr(index, "hnsw"):
+            index.hnsw.efConstruction = efc
+        for _, x in read_blocks(path):
+            index.add(x)
+        faiss.omp_set_num_threads(1)
+
+        def search(q, k, s):
+            if kind == "faiss-ivf":
+                index.nprobe = s
+            else:
+                index.hnsw.efSearch = s
+            return index.search(q[None], k)[1][0]
+
+        return search
+    if kind.startswith("usearch"):
+        from usearch.index import Index
+
+        index = Index(ndim=DIM, metric="ip", dtype=kind.split("-")[1], connectivity=M, expansion_add=efc)
+        for start, x in read_blocks(path):
+            index.add(np.arange(start, start + len(x)), x, threads=os.cpu_count())
+
+        def search(q, k, ef):
+            index.expansion_search = ef
+            return index.search(q, k, threads=1).keys
+
+        return search
+    raise SystemExit(f"unknown backend kind {kind!r}")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM). Not ru_maxrss: Linux carries the parent's
+    high-water mark over fork and exec into a child's ru_maxrss."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: an upper bound
+
+
+def run_backend(spec: str, path: str, q: np.ndarray, truth: np.ndarray) -> dict:
+    """In a child process: build, then per search setting recall@10 and p50/p95 latency."""
+    kind, p = parse_spec(spec)
+    path = Path(path)
+    n = int(np.load(path, mmap_mode="r").shape[0])
+    base_mb = peak_rss_mb()
+    t0 = time.perf_counter()
+    search = _build(kind, p, path, n)
+    build_s = time.perf_counter() - t0
+    build_mb = peak_rss_mb()
+    rerank = int(p.get("rerank", 0))
+    vectors = np.load(path, mmap_mode="r") if rerank else None
+    default = {"annoy": "search_k"}.get(kind, "nprobe" if kind == "faiss-ivf" else "ef")
+    points = []
+    for setting in [int(s) for s in p.get(default, "64").split("/")]:
+        found, times = [], []
+        for query in q:
+            t = time.perf_counter_ns()
+            rows = np.asarray(search(query, max(K, rerank), setting), dtype=np.int64)
+            if rerank:
+                rows = rows[rows >= 0]
+                exact = vectors[rows] @ query
+                rows = rows[np.argsort(-exact, kind="stable")]
+            times.append(time.perf_counter_ns() - t)
+            found.append(rows[:K])
+        recall = np.mean([len(set(f.tolist()) & set(t.tolist())) / K for f, t in zip(found, truth)])
+        ms = np.asarray(times) / 1e6
+        points.append(
+            {
+                default: setting,
+                "recall_at_10": round(float(recall), 4),
+                "p50_ms": round(float(np.percentile(ms, 50)), 3),
+                "p95_ms": round(float(np.percentile(ms, 95)), 3),
+            }
+        )
+        print(
+            f"  {spec:<50} {default}={setting:<6} recall@10 {recall:.3f}  p50 {np.median(ms):.2f} ms",
+            flush=True,
+        )
+    return {
+        "spec": spec,
+        "kind": kind,
+        "build_s": round(build_s, 1),
+        "peak_rss_mb": round(build_mb, 1),
+        "baseline_rss_mb": round(base_mb, 1),
+        "points": points,
+    }
+
+
+def plot(results: list[dict], n: int, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for r in results:
+        ax.plot(
+            [p["p50_ms"] for p in r["points"]],
+            [p["recall_at_10"] for p in r["points"]],
+            "o-",
+            label=r["spec"].split(",ef")[0].split(",search_k")[0].split(",nprobe")[0],
+        )
+    ax.axhline(0.95, color="grey", lw=0.8, ls="--")
+    ax.set_xscale("log")
+    ax.set_xlabel("p50 latency per query, one thread (ms)")
+    ax.set_ylabel("recall@10")
+    ax.set_title(f"{n:,} x {DIM} synthetic unit vectors (issue 10's generator)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--backends", nargs="+", default=DEFAULT_BACKENDS, help="SPEC kind[:key=value,...]")
+    parser.add_argument(
+        "--data", default=None, help="folder for the cached base vectors (default: the cache)"
+    )
+    args = parser.parse_args(argv)
+    from imagesearch.storage import cache_dir
+
+    folder = Path(args.data) if args.data else cache_dir("bench-scale")
+    path = folder / f"base-{args.n}.npy"
+    t0 = time.perf_counter()
+    if not path.exists():
+        write_data(args.n, path)
+    q = queries(args.queries)
+    truth = ground_truth(path, q)
+    print(f"data + ground truth: {time.perf_counter() - t0:.1f} s", flush=True)
+    context = multiprocessing.get_context("spawn")
+    results = []
+    for spec in args.backends:
+        with context.Pool(1) as pool:  # a fresh process per backend: ru_maxrss is its own
+            results.append(pool.apply(run_backend, (spec, str(path), q, truth)))
+        r = results[-1]
+        print(
+            f"{spec}: build {r['build_s']} s, peak {r['peak_rss_mb']} MB (baseline {r['baseline_rss_mb']})",
+            flush=True,
+        )
+    saved = save(f"scale-{args.n}", {"n": args.n, "dim": DIM, "queries": args.queries, "backends": results})
+    plot(results, args.n, RESULTS / f"scale-{args.n}.png")
+    print(f"wrote {saved}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,214 @@
+"""Approximate nearest-neighbour backends behind one interface, over unit vectors.
+
+Annoy (the talk's) stays the default: small collections, the notebooks, byte-identical builds.
+It cannot add or remove an item after its build, so updates rebuild it. usearch is the backend
+for large collections, chosen by measurement (bench/scale.py, bench/results/scale-100000.json)
+and by what it supports: at 100k vectors its float16 HNSW reaches the recall of Annoy at a
+third to half of Annoy's latency and half its memory; hnswlib and faiss's HNSW are up to ~2x
+faster per query, but hnswlib ships only as a source package compiled with -march=native and
+faiss's HNSW indexes cannot remove items (its IVF can, at lower recall per millisecond).
+usearch adds and removes after the build and ships wheels. float16, because its float32
+build is ~3x slower here; connectivity 32 / expansion 200 / 128 aim at recall@10 >= 0.95.
+
+Rows are the keys: a backend answers with row numbers of the index's vectors. Removing rows
+compacts them (later rows move down, as in the vectors and records arrays), so no tombstone is
+ever returned. Both libraries are imported when first used (faiss/usearch never for Annoy).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .storage import ImageSearchError, atomic_path
+
+DEFAULT_TREES = 50
+BACKENDS = ("annoy", "usearch")
+
+
+class BackendError(ImageSearchError):
+    """An index file that a backend cannot open, or an unknown backend name."""
+
+
+def cosine_from_angular(distance: np.ndarray | float) -> np.ndarray | float:
+    """Annoy's angular distance is sqrt(2 - 2 cos) of the unit vectors; invert it."""
+    return 1.0 - np.square(distance) / 2.0
+
+
+def _without(rows, scores, exclude: Sequence[int], k: int) -> tuple[np.ndarray, np.ndarray]:
+    excluded = set(int(e) for e in exclude)
+    keep = [i for i, row in enumerate(rows) if int(row) not in excluded][:k]
+    return np.asarray(rows, dtype=np.int64)[keep], np.asarray(scores, dtype=np.float32)[keep]
+
+
+class AnnoyBackend:
+    """Annoy's angular forest: fast, memory-mapped, but frozen after its build."""
+
+    name = "annoy"
+    suffix = ".ann"
+    updatable = False
+
+    def __init__(self, dim: int, *, n_trees: int = DEFAULT_TREES, seed: int = 0):
+        self.dim, self.n_trees, self.seed = dim, n_trees, seed
+        self._index = None
+
+    def settings(self) -> dict[str, Any]:
+        return {"metric": "angular", "n_trees": self.n_trees, "seed": self.seed}
+
+    def build(self, vectors: np.ndarray) -> None:
+        from annoy import AnnoyIndex
+
+        self._index = AnnoyIndex(self.dim, "angular")
+        self._index.set_seed(self.seed)
+        for row, vector in enumerate(vectors):
+            self._index.add_item(row, vector)
+        self._index.build(self.n_trees, n_jobs=1)  # one job: the same trees on every run
+
+    def search(
+        self, vector: np.ndarray, k: int, exclude: Sequence[int] = (), search_k: int = -1
+    ) -> tuple[np.ndarray, np.ndarray]:
+        rows, distances = self._index.get_nns_by_vector(
+            vector, k + len(exclude), search_k=search_k, include_distances=True
+        )
+        scores = cosine_from_angular(np.asarray(distances, dtype=np.float32))
+        return _without(rows, scores, exclude, k)
+
+    def add(self, all_vectors: np.ndarray) -> None:
+        """Annoy has no add: rebuild over every vector (the caller names the cost)."""
+        self.build(all_vectors)
+
+    def remove(self, rows: Sequence[int], all_vectors: np.ndarray) -> None:
+        self.build(all_vectors)  # the compacted vectors
+
+    def save(self, path: Path) -> None:
+        with atomic_path(path) as tmp:
+            self._index.save(str(tmp))
+            self._index.unload()
+        self.load(path)
+
+    def load(self, path: Path) -> None:
+        from annoy import AnnoyIndex
+
+        self._index = AnnoyIndex(self.dim, "angular")
+        try:
+            self._index.load(str(path))
+        except OSError as error:
+            raise BackendError(f"cannot open {path} ({error}); rebuild the index.") from None
+
+
+class UsearchBackend:
+    """usearch's HNSW graph over inner products, float16 storage by default; keys are rows."""
+
+    name = "usearch"
+    suffix = ".usearch"
+    updatable = True
+
+    def __init__(
+        self,
+        dim: int,
+        *,
+        dtype: str = "f16",
+        connectivity: int = 32,
+        expansion_add: int = 200,
+        expansion_search: int = 128,
+        seed: int = 0,
+    ):
+        self.dim, self.dtype = dim, dtype
+        self.connectivity, self.expansion_add, self.expansion_search = (
+            connectivity,
+            expansion_add,
+            expansion_search,
+        )
+        self._index = None
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "metric": "ip",
+            "dtype": self.dtype,
+            "connectivity": self.connectivity,
+            "expansion_add": self.expansion_add,
+            "expansion_search": self.expansion_search,
+        }
+
+    def _new(self):
+        from usearch.index import Index
+
+        return Index(
+            ndim=self.dim,
+            metric="ip",
+            dtype=self.dtype,
+            connectivity=self.connectivity,
+            expansion_add=self.expansion_add,
+            expansion_search=self.expansion_search,
+        )
+
+    def build(self, vectors: np.ndarray) -> None:
+        self._index = self._new()
+        if len(vectors):
+            self._index.add(np.arange(len(vectors)), np.ascontiguousarray(vectors, dtype=np.float32))
+
+    def search(
+        self, vector: np.ndarray, k: int, exclude: Sequence[int] = (), search_k: int = -1
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`search_k` is Annoy's knob; here `expansion_search` (recorded at build) sets the effort."""
+        want = min(k + len(exclude), len(self._index))
+        if want == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        matches = self._index.search(np.asarray(vector, dtype=np.float32), want, threads=1)
+        return _without(matches.keys, 1.0 - matches.distances, exclude, k)  # ip distance = 1 - cos
+
+    def add(self, all_vectors: np.ndarray) -> None:
+        """Insert the rows past the ones already indexed (the new tail of `all_vectors`)."""
+        start = len(self._index)
+        new = np.ascontiguousarray(all_vectors[start:], dtype=np.float32)
+        if len(new):
+            self._index.add(np.arange(start, start + len(new)), new)
+
+    def remove(self, rows: Sequence[int], all_vectors: np.ndarray) -> None:
+        """Remove `rows`, then renumber the keys after them so that keys stay rows."""
+        rows = np.unique(np.asarray(rows, dtype=np.int64))
+        old_count = len(self._index)
+        self._index.remove(rows)
+        kept = np.setdiff1d(np.arange(old_count), rows)
+        for new_row, old_row in enumerate(kept):  # ascending: the target key is always free
+            if new_row != old_row:
+                self._index.rename(int(old_row), int(new_row))
+        if len(self._index) != len(all_vectors):
+            raise BackendError(
+                f"usearch holds {len(self._index)} items after removal, expected {len(all_vectors)}"
+            )
+
+    def save(self, path: Path) -> None:
+        with atomic_path(path) as tmp:
+            self._index.save(str(tmp))
+
+    def load(self, path: Path) -> None:
+        self._index = self._new()
+        try:
+            self._index.load(str(path))
+        except (OSError, RuntimeError) as error:
+            raise BackendError(f"cannot open {path} ({error}); rebuild the index.") from None
+
+
+def make_backend(name: str, dim: int, settings: dict[str, Any] | None = None):
+    """The backend `name` with its recorded settings (unknown keys ignored)."""
+    settings = dict(settings or {})
+    if name == "annoy":
+        return AnnoyBackend(
+            dim, n_trees=int(settings.get("n_trees", DEFAULT_TREES)), seed=int(settings.get("seed", 0))
+        )
+    if name == "usearch":
+        keys = ("dtype", "connectivity", "expansion_add", "expansion_search")
+        return UsearchBackend(dim, **{k: settings[k] for k in keys if k in settings})
+    raise BackendError(f"unknown index backend {name!r}: choose one of {', '.join(BACKENDS)}.")
+
+
+def index_file(folder: os.PathLike, name: str, backend: str, generation: int) -> tuple[Path, Path]:
+    """(ANN file, vectors file) of an index generation; generation 0 keeps the plain names."""
+    stem = name if generation == 0 else f"{name}.g{generation}"
+    suffix = AnnoyBackend.suffix if backend == "annoy" else UsearchBackend.suffix
+    return Path(folder) / f"{stem}{suffix}", Path(folder) / f"{stem}.npy"

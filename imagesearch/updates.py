@@ -1,0 +1,151 @@
+"""Growing and shrinking an index folder without re-indexing the collection.
+
+New photos are embedded with the index's own CNN and, when the folder has a joint model, with
+that model too; both indexes then take the new rows (usearch inserts them; Annoy, which cannot
+add, rebuilds its forest, and the report says what that cost). Removal compacts the rows.
+Each index saves a new generation, JSON last (index.py), so an interrupted update leaves the
+previous index loadable and unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .datasets import IMAGE_EXTENSIONS, Dataset, class_to_label
+from .features import DEFAULT_RESAMPLE, embed_images
+from .index import EmbeddingIndex
+from .indexing import IMAGES, JOINT, JOINT_MODEL_DIR, joint_settings
+from .models import LazyImageModel
+from .storage import ImageSearchError
+
+
+@dataclass
+class UpdateReport:
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    rebuilt: str | None = None  # a note when a backend had to rebuild (Annoy)
+    seconds: float = 0.0
+
+
+def image_files(paths: Sequence[str | os.PathLike]) -> list[Path]:
+    """The image files among `paths`, folders searched recursively, in sorted order."""
+    out = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            out += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise ImageSearchError(f"{path} does not exist: give image files or folders of images.")
+    return out
+
+
+def _open(folder: Path) -> tuple[EmbeddingIndex, EmbeddingIndex | None]:
+    images = EmbeddingIndex.load(folder, IMAGES)
+    joint = EmbeddingIndex.load(folder, JOINT) if (folder / f"{JOINT}.json").exists() else None
+    return images, joint
+
+
+def _save(folder: Path, images: EmbeddingIndex, joint: EmbeddingIndex | None) -> None:
+    """Joint first: after an interrupted add, every image row is also a joint row, and a rerun
+    (which works out what is missing per index) completes the other one."""
+    if joint is not None:
+        joint.save(folder, JOINT)
+    images.save(folder, IMAGES)
+
+
+def _rows_under(index: EmbeddingIndex, targets: list[Path]) -> list[int]:
+    return [
+        row
+        for row, record in enumerate(index.records)
+        if any((p := Path(record["path"]).resolve()) == t or t in p.parents for t in targets)
+    ]
+
+
+def _rebuild_note(index: EmbeddingIndex, seconds: float) -> str | None:
+    if index.backend != "annoy":
+        return None
+    return (
+        f"Annoy cannot add or remove items: rebuilt its forest over all {len(index)} vectors "
+        f"({seconds:.1f} s, growing with the collection); build with --backend usearch to update in place."
+    )
+
+
+def add_images(folder: str | os.PathLike, paths: Sequence[str | os.PathLike]) -> UpdateReport:
+    """Embed the image files in `paths` not yet indexed and add them to the folder's indexes."""
+    folder = Path(folder)
+    images, joint = _open(folder)
+    files = image_files(paths)
+    new = [p for p in files if images.row_of_path(p) is None]
+    report = UpdateReport(added=[str(p) for p in new])
+    if not new:
+        return report
+    model = LazyImageModel(images.metadata["model"])
+    features = embed_images(model, new, resample=images.metadata.get("resample", DEFAULT_RESAMPLE))
+    records = [
+        {
+            "path": str(p.resolve()),
+            "label": class_to_label(p.parent.name),
+            "key": f"{p.parent.name}/{p.name}",
+            "captions": [],
+        }
+        for p in new
+    ]
+    start = time.perf_counter()
+    images.add(features, records)
+    if joint is not None:
+        from .joint import load_joint_model
+
+        vectors = joint.metadata["word_vectors"]
+        joint_model = load_joint_model(
+            folder / JOINT_MODEL_DIR, expect=joint_settings(images, vectors, joint.dim)
+        )
+        missing = [i for i, p in enumerate(new) if joint.row_of_path(p) is None]  # all but after a crash
+        joint.add(joint_model.embed(images.vectors[-len(new) :][missing]), [records[i] for i in missing])
+    report.seconds = time.perf_counter() - start
+    report.rebuilt = _rebuild_note(images, report.seconds)
+    _save(folder, images, joint)
+    return report
+
+
+def remove_images(folder: str | os.PathLike, paths: Sequence[str | os.PathLike]) -> UpdateReport:
+    """Take the indexed images at `paths` (files, or folders: everything indexed under them) out."""
+    folder = Path(folder)
+    images, joint = _open(folder)
+    targets = [Path(p).resolve() for p in paths]
+    rows = [
+        row
+        for row, record in enumerate(images.records)
+        if any(
+            Path(record["path"]).resolve() == t or t in Path(record["path"]).resolve().parents
+            for t in targets
+        )
+    ]
+    report = UpdateReport(removed=[images.records[row]["path"] for row in rows])
+    if not rows:
+        return report
+    start = time.perf_counter()
+    images.remove(rows)
+    if joint is not None:
+        joint.remove(rows)
+    report.seconds = time.perf_counter() - start
+    report.rebuilt = _rebuild_note(images, report.seconds)
+    _save(folder, images, joint)
+    return report
+
+
+def update_from_dataset(folder: str | os.PathLike, dataset: Dataset) -> UpdateReport:
+    """Add what is new in `dataset` and remove what is indexed but no longer in it."""
+    folder = Path(folder)
+    images = EmbeddingIndex.load(folder, IMAGES)
+    present = {str(item.path.resolve()) for item in dataset}
+    gone = [r["path"] for r in images.records if str(Path(r["path"]).resolve()) not in present]
+    report = remove_images(folder, gone) if gone else UpdateReport()
+    new = [item.path for item in dataset if images.row_of_path(item.path) is None]
+    added = add_images(folder, new) if new else UpdateReport()
+    notes = [n for n in (report.rebuilt, added.rebuilt) if n]
+    return UpdateReport(added.added, report.removed, "; ".join(notes) or None, report.seconds + added.seconds)

@@ -1,0 +1,163 @@
+"""`add`, `remove` and `index --update` on copies of the embedded index (Annoy and usearch, with
+and without a joint index), an interrupted add, and the scale benchmark's data generator."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+import imagesearch.index
+from bench import scale
+from imagesearch.cli import main
+from imagesearch.datasets import embedded_root
+from imagesearch.index import EmbeddingIndex
+from imagesearch.indexing import IMAGES, JOINT
+
+
+def new_photos(folder, count: int = 2):
+    """Mirrored copies of embedded cat photos in a new class folder: images nobody indexed."""
+    out = folder / "kitten"
+    out.mkdir(parents=True)
+    for source in sorted((embedded_root() / "cat").iterdir())[:count]:
+        ImageOps.mirror(Image.open(source).convert("RGB")).save(out / f"{source.stem}-mirrored.png")
+    return sorted(out.iterdir())
+
+
+def assert_found(folder, name, path):
+    index = EmbeddingIndex.load(folder, name)
+    row = index.row_of_path(path)
+    assert row is not None and index.records[row]["label"] == "kitten"
+    assert index.search(index.vectors[row], 1)[0].row == row
+    return index
+
+
+def test_cli_add_and_remove_with_annoy_and_joint(embedded_joint, shared_home, tmp_path, capsys):
+    folder = shutil.copytree(embedded_joint, tmp_path / "index")
+    before = len(EmbeddingIndex.load(folder))
+    photos = new_photos(tmp_path / "new")
+    assert main(["add", str(folder), str(photos[0].parent)]) == 0
+    out, err = capsys.readouterr()
+    assert "added 2, removed 0" in out and "Annoy cannot add" in err and f"all {before + 2} vectors" in err
+    for name in (IMAGES, JOINT):
+        index = assert_found(folder, name, photos[1])
+        assert len(index) == before + 2
+    assert main(["search", str(folder), "--text", "kitten", "-k", "3"]) == 0  # the engine still opens it
+
+    assert main(["remove", str(folder), str(photos[0])]) == 0
+    for name in (IMAGES, JOINT):
+        index = EmbeddingIndex.load(folder, name)
+        assert len(index) == before + 1 and index.row_of_path(photos[0]) is None
+        assert str(photos[0].resolve()) not in {r.path for r in index.search(index.vectors[-1], 20)}
+
+
+def test_usearch_index_add_remove_and_update(shared_home, tmp_path, capsys):
+    folder = tmp_path / "index"
+    assert main(["index", "embedded", "--out", str(folder), "--backend", "usearch"]) == 0
+    meta = json.loads((folder / "images.json").read_text())
+    assert meta["backend"] == "usearch" and (folder / "images.usearch").exists()
+    before = meta["count"]
+    photos = new_photos(tmp_path / "new", 3)
+    assert main(["add", str(folder), *map(str, photos)]) == 0
+    assert "Annoy" not in capsys.readouterr().err  # inserted, not rebuilt
+    assert_found(folder, IMAGES, photos[2])
+    assert main(["remove", str(folder), str(photos[1])]) == 0
+    index = EmbeddingIndex.load(folder)
+    assert len(index) == before + 2 and index.row_of_path(photos[1]) is None
+    for vector in index.vectors[-3:]:
+        assert str(photos[1].resolve()) not in {r.path for r in index.search(vector, len(index))}
+    split = index.metadata["split"]
+    assert max(max(split[p]) for p in ("train", "val", "test")) < len(index)
+
+
+def test_index_update_follows_the_data_set_folder(shared_home, tmp_path, capsys):
+    data = shutil.copytree(embedded_root(), tmp_path / "data", ignore=shutil.ignore_patterns("*.md", "*.tsv"))
+    folder = tmp_path / "index"
+    assert main(["index", str(data), "--out", str(folder), "--backend", "usearch"]) == 0
+    before = len(EmbeddingIndex.load(folder))
+    gone = sorted((data / "dog").iterdir())[0]
+    gone.unlink()
+    (added,) = new_photos(data, 1)
+    assert main(["index", str(data), "--out", str(folder), "--update"]) == 0
+    assert "added 1, removed 1" in capsys.readouterr().out
+    index = assert_found(folder, IMAGES, added)
+    assert len(index) == before and index.row_of_path(gone) is None
+
+
+def test_an_interrupted_add_leaves_the_old_index_whole(embedded_index, shared_home, tmp_path, monkeypatch):
+    folder = shutil.copytree(embedded_index, tmp_path / "index")
+    old = EmbeddingIndex.load(folder)
+    old_meta, old_vectors = dict(old.metadata), np.array(old.vectors)
+    old_results = [r.row for r in old.search(old_vectors[0], 10)]
+    files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # the user pressed Ctrl-C just before the metadata was written
+
+    monkeypatch.setattr(imagesearch.index, "write_text_atomic", crash)
+    photos = new_photos(tmp_path / "new", 1)
+    assert main(["add", str(folder), str(photos[0])]) == 130
+    monkeypatch.undo()
+    for name, data in files.items():
+        assert (folder / name).read_bytes() == data, f"{name} changed"
+    again = EmbeddingIndex.load(folder)
+    assert again.metadata == old_meta and np.array_equal(again.vectors, old_vectors)
+    assert [r.row for r in again.search(old_vectors[0], 10)] == old_results
+    assert main(["add", str(folder), str(photos[0])]) == 0  # and the next try completes
+    assert len(EmbeddingIndex.load(folder)) == len(old) + 1
+
+
+def test_scale_generator_is_deterministic_and_blockwise():
+    a = np.concatenate(list(scale.data_blocks(2000, block=500)))
+    b = np.concatenate(list(scale.data_blocks(2000, block=2000)))
+    assert a.shape == (2000, scale.DIM) and a.dtype == np.float32
+    assert np.array_equal(a, b)  # the stream does not depend on the block size
+    assert np.allclose(np.linalg.norm(a, axis=1), 1, atol=1e-5)
+    q = scale.queries(20)
+    assert np.array_equal(q, scale.queries(20)) and not np.allclose(q, a[:20])
+    rot = scale.rotation()
+    assert np.allclose(rot @ rot.T, np.eye(scale.DIM), atol=1e-8)
+
+
+def test_scale_ground_truth_is_the_exact_top_10(tmp_path):
+    path = tmp_path / "base.npy"
+    scale.write_data(2000, path)
+    x, q = np.load(path), scale.queries(30)
+    truth = scale.ground_truth(path, q)
+    brute = np.argsort(-(q @ x.T), axis=1, kind="stable")[:, :10]
+    assert np.array_equal(np.sort(truth, 1), np.sort(brute, 1))
+
+
+@pytest.mark.parametrize("spec", ["usearch-f16:M=8,efc=32,ef=32", "annoy:trees=5,search_k=500"])
+def test_scale_backend_run_reports_recall_latency_and_memory(tmp_path, spec):
+    path = tmp_path / "base.npy"
+    scale.write_data(2000, path)
+    q = scale.queries(20)
+    result = scale.run_backend(spec, str(path), q, scale.ground_truth(path, q))
+    (point,) = result["points"]
+    assert 0.5 < point["recall_at_10"] <= 1 and point["p50_ms"] > 0 and result["peak_rss_mb"] > 10
+
+
+def test_an_add_interrupted_between_the_two_indexes_completes_on_rerun(
+    embedded_joint, shared_home, tmp_path, monkeypatch
+):
+    folder = shutil.copytree(embedded_joint, tmp_path / "index")
+    before = len(EmbeddingIndex.load(folder))
+    save = EmbeddingIndex.save
+
+    def crash_on_images(self, where, name=IMAGES):
+        if name == IMAGES:
+            raise KeyboardInterrupt
+        return save(self, where, name)
+
+    monkeypatch.setattr(EmbeddingIndex, "save", crash_on_images)
+    photos = new_photos(tmp_path / "new", 2)
+    assert main(["add", str(folder), str(photos[0].parent)]) == 130
+    monkeypatch.undo()
+    assert len(EmbeddingIndex.load(folder, IMAGES)) == before  # images untouched, joint ahead
+    assert len(EmbeddingIndex.load(folder, JOINT)) == before + 2
+    assert main(["add", str(folder), str(photos[0].parent)]) == 0
+    images, joint = EmbeddingIndex.load(folder, IMAGES), EmbeddingIndex.load(folder, JOINT)
+    assert len(images) == len(joint) == before + 2  # nothing added twice
+    assert [r["path"] for r in images.records] == [r["path"] for r in joint.records]

@@ -1,0 +1,126 @@
+"""The ANN backends behind EmbeddingIndex: recall against exact search, add, remove, save/load,
+and that opening an Annoy index never imports the large-collection libraries."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from imagesearch.backends import BackendError, make_backend
+from imagesearch.index import EmbeddingIndex, IndexLoadError, exact_search
+
+BACKENDS = ["annoy", "usearch"]
+
+
+def unit(rows: int, dim: int = 16, seed: int = 0) -> np.ndarray:
+    x = np.random.default_rng(seed).standard_normal((rows, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def records(n: int, start: int = 0) -> list[dict]:
+    return [
+        {"path": f"/photos/{i}.jpg", "label": f"class {i % 5}", "key": f"k/{i}", "captions": []}
+        for i in range(start, start + n)
+    ]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+def build(backend: str, n: int = 500) -> EmbeddingIndex:
+    return EmbeddingIndex.build(unit(n), records(n), model="test", backend=backend)
+
+
+def recall(index: EmbeddingIndex, queries: np.ndarray) -> float:
+    hits = 0
+    for q in queries:
+        truth = set(exact_search(index.vectors, q, 10)[0].tolist())
+        hits += len(truth & {r.row for r in index.search(q, 10)})
+    return hits / (10 * len(queries))
+
+
+def test_each_backend_finds_the_exact_top_10(backend):
+    index = build(backend)
+    assert recall(index, unit(50, seed=1)) >= 0.9
+    top = index.search(index.vectors[3], 5)
+    assert top[0].row == 3 and top[0].score == pytest.approx(1.0, abs=1e-2)
+    assert [r.rank for r in top] == [1, 2, 3, 4, 5]
+    assert 3 not in {r.row for r in index.search(index.vectors[3], 5, exclude=[3])}
+
+
+def test_add_then_search_finds_the_new_item(backend):
+    index = build(backend)
+    new = unit(3, seed=7)
+    rows = index.add(new, records(3, start=500))
+    assert rows.tolist() == [500, 501, 502] and len(index) == 503
+    for row, vector in zip(rows, new):
+        assert index.search(vector, 1)[0].row == row
+    assert index.search(new[1], 1)[0].path == "/photos/501.jpg"
+    assert index.row_of_path("/photos/502.jpg") == 502  # the path lookup sees new rows
+
+
+def test_removed_items_are_never_returned(backend):
+    index = build(backend)
+    gone = index.records[10]["path"], index.records[11]["path"]
+    vectors = index.vectors[[10, 11]].copy()
+    index.remove([10, 11])
+    assert len(index) == len(index.vectors) == 498
+    for q in np.concatenate([vectors, unit(30, seed=3)]):
+        paths = {r.path for r in index.search(q, 20)}
+        assert not paths & set(gone)
+        assert all(0 <= r.row < len(index) for r in index.search(q, 20))
+    # rows stay consistent: the item now at row 10 is found at row 10 with its own vector
+    assert index.search(index.vectors[10], 1)[0].row == 10
+    assert index.records[10]["path"] == "/photos/12.jpg"
+    assert recall(index, unit(30, seed=1)) >= 0.9
+
+
+def test_save_load_round_trip_and_update_generations(backend, tmp_path):
+    index = build(backend)
+    index.save(tmp_path)
+    loaded = EmbeddingIndex.load(tmp_path)
+    assert loaded.backend == backend and loaded.metadata == index.metadata
+    q = unit(5, seed=2)
+    assert [[r.row for r in loaded.search(v, 10)] for v in q] == [
+        [r.row for r in index.search(v, 10)] for v in q
+    ]
+    loaded.add(unit(2, seed=9), records(2, start=900))
+    loaded.remove([0])
+    loaded.save(tmp_path)
+    again = EmbeddingIndex.load(tmp_path)
+    assert len(again) == 501 and again.generation == 2
+    assert again.search(unit(2, seed=9)[1], 1)[0].path == "/photos/901.jpg"
+    files = {p.name for p in tmp_path.iterdir()}
+    suffix = ".ann" if backend == "annoy" else ".usearch"
+    assert files == {"images.g2.npy", f"images.g2{suffix}", "images.json"}  # old generation gone
+
+
+def test_old_metadata_without_backend_is_annoy(tmp_path):
+    EmbeddingIndex.build(unit(50), records(50), model="test").save(tmp_path)
+    meta = json.loads((tmp_path / "images.json").read_text())
+    assert "backend" not in meta and "generation" not in meta  # Annoy indexes are written as before
+    assert EmbeddingIndex.load(tmp_path).backend == "annoy"
+
+
+def test_unknown_backend_and_bad_file_are_clear_errors(tmp_path):
+    with pytest.raises(BackendError, match="unknown index backend 'faiss'"):
+        make_backend("faiss", 8)
+    build("usearch", 50).save(tmp_path)
+    (tmp_path / "images.usearch").write_bytes(b"not an index")
+    with pytest.raises(IndexLoadError, match="images.usearch"):
+        EmbeddingIndex.load(tmp_path)
+
+
+def test_opening_an_annoy_index_imports_no_large_collection_library(tmp_path):
+    build("annoy", 50).save(tmp_path)
+    code = (
+        "import sys; from imagesearch.index import EmbeddingIndex; "
+        f"i = EmbeddingIndex.load({str(tmp_path)!r}); i.search(i.vectors[0], 3); "
+        "print([m for m in ('usearch', 'faiss', 'hnswlib') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
