@@ -93,7 +93,9 @@ class SearchEngine:
         maps = np.load(path, mmap_mode="r")
         if len(maps) != len(self.images):
             raise IndexLoadError(
-                f"{path} has {len(maps)} maps for {len(self.images)} images; rebuild the index."
+                f"{path} has {len(maps)} maps for {len(self.images)} images: out of step with the index "
+                "(an interrupted add or remove?). Rebuild with `python -m imagesearch index DATASET --out "
+                f"{self.folder} --force`, or delete {path.name} to focus by re-weighting."
             )
         return maps
 

@@ -4,7 +4,9 @@ New photos are embedded with the index's own CNN and, when the folder has a join
 that model too; both indexes then take the new rows (usearch inserts them; Annoy, which cannot
 add, rebuilds its forest, and the report says what that cost). Removal compacts the rows.
 Each index saves a new generation, JSON last (index.py), so an interrupted update leaves the
-previous index loadable and unchanged.
+previous index loadable and unchanged. The focus maps (`images.maps.npy`), when the folder has
+them, follow right after the image index; should an update stop between the two, the engine
+says that they are out of step and how to mend it.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .datasets import IMAGE_EXTENSIONS, Dataset, class_to_label
-from .features import DEFAULT_RESAMPLE, embed_images
+from .features import DEFAULT_RESAMPLE, MAPS_DTYPE, embed_image_maps, embed_images
 from .index import EmbeddingIndex
-from .indexing import IMAGES, JOINT, JOINT_MODEL_DIR, joint_settings
+from .indexing import IMAGES, JOINT, JOINT_MODEL_DIR, MAPS_FILE, joint_settings
 from .models import LazyImageModel
-from .storage import ImageSearchError
+from .storage import ImageSearchError, atomic_path
 
 
 @dataclass
@@ -50,12 +54,23 @@ def _open(folder: Path) -> tuple[EmbeddingIndex, EmbeddingIndex | None]:
     return images, joint
 
 
-def _save(folder: Path, images: EmbeddingIndex, joint: EmbeddingIndex | None) -> None:
+def _save(folder: Path, images: EmbeddingIndex, joint: EmbeddingIndex | None, maps=None) -> None:
     """Joint first: after an interrupted add, every image row is also a joint row, and a rerun
-    (which works out what is missing per index) completes the other one."""
+    (which works out what is missing per index) completes the other one. Then the images, then
+    their maps (a function giving the new maps array, or None when the folder keeps none)."""
     if joint is not None:
         joint.save(folder, JOINT)
     images.save(folder, IMAGES)
+    if maps is not None:
+        new = maps()
+        with atomic_path(folder / MAPS_FILE) as tmp:
+            with open(tmp, "wb") as f:  # a file object: np.save would append .npy to a path
+                np.save(f, np.asarray(new, MAPS_DTYPE), allow_pickle=False)
+
+
+def _old_maps(folder: Path) -> np.ndarray | None:
+    path = folder / MAPS_FILE
+    return np.load(path, mmap_mode="r") if path.exists() else None
 
 
 def _rows_under(index: EmbeddingIndex, targets: list[Path]) -> list[int]:
@@ -85,7 +100,13 @@ def add_images(folder: str | os.PathLike, paths: Sequence[str | os.PathLike]) ->
     if not new:
         return report
     model = LazyImageModel(images.metadata["model"])
-    features = embed_images(model, new, resample=images.metadata.get("resample", DEFAULT_RESAMPLE))
+    resample = images.metadata.get("resample", DEFAULT_RESAMPLE)
+    old_maps = _old_maps(folder)
+    if old_maps is not None and model.has_maps:
+        features, new_maps = embed_image_maps(model, new, resample=resample)
+        maps = lambda: np.concatenate([old_maps, new_maps.astype(MAPS_DTYPE)])  # noqa: E731
+    else:
+        features, maps = embed_images(model, new, resample=resample), None
     records = [
         {
             "path": str(p.resolve()),
@@ -108,7 +129,7 @@ def add_images(folder: str | os.PathLike, paths: Sequence[str | os.PathLike]) ->
         joint.add(joint_model.embed(images.vectors[-len(new) :][missing]), [records[i] for i in missing])
     report.seconds = time.perf_counter() - start
     report.rebuilt = _rebuild_note(images, report.seconds)
-    _save(folder, images, joint)
+    _save(folder, images, joint, maps)
     return report
 
 
@@ -117,14 +138,7 @@ def remove_images(folder: str | os.PathLike, paths: Sequence[str | os.PathLike])
     folder = Path(folder)
     images, joint = _open(folder)
     targets = [Path(p).resolve() for p in paths]
-    rows = [
-        row
-        for row, record in enumerate(images.records)
-        if any(
-            Path(record["path"]).resolve() == t or t in Path(record["path"]).resolve().parents
-            for t in targets
-        )
-    ]
+    rows = _rows_under(images, targets)
     report = UpdateReport(removed=[images.records[row]["path"] for row in rows])
     if not rows:
         return report
@@ -134,7 +148,9 @@ def remove_images(folder: str | os.PathLike, paths: Sequence[str | os.PathLike])
         joint.remove(rows)
     report.seconds = time.perf_counter() - start
     report.rebuilt = _rebuild_note(images, report.seconds)
-    _save(folder, images, joint)
+    old_maps = _old_maps(folder)
+    maps = None if old_maps is None else (lambda: np.delete(np.asarray(old_maps), rows, axis=0))
+    _save(folder, images, joint, maps)
     return report
 
 

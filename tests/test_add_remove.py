@@ -161,3 +161,28 @@ def test_an_add_interrupted_between_the_two_indexes_completes_on_rerun(
     images, joint = EmbeddingIndex.load(folder, IMAGES), EmbeddingIndex.load(folder, JOINT)
     assert len(images) == len(joint) == before + 2  # nothing added twice
     assert [r["path"] for r in images.records] == [r["path"] for r in joint.records]
+
+
+def test_focus_maps_follow_add_and_remove(embedded_joint, shared_home, tmp_path):
+    from imagesearch.engine import SearchEngine
+    from imagesearch.indexing import MAPS_FILE
+
+    folder = shutil.copytree(embedded_joint, tmp_path / "index")
+    assert (folder / MAPS_FILE).exists()
+    photos = new_photos(tmp_path / "new")
+    assert main(["add", str(folder), str(photos[0].parent)]) == 0
+    engine = SearchEngine(folder)
+    row = engine.images.row_of_path(photos[0])
+    maps = np.load(folder / MAPS_FILE)
+    assert len(maps) == len(engine.images)
+    np.testing.assert_allclose(  # the new row's map is that photo's: its mean is its feature vector
+        maps[row].astype(np.float32).mean(axis=(0, 1))
+        / np.linalg.norm(maps[row].astype(np.float32).mean(axis=(0, 1))),
+        engine.images.vectors[row],
+        atol=2e-3,
+    )
+    assert engine.similar_images(row, 5, focus="cat")
+    assert main(["remove", str(folder), str(photos[0])]) == 0
+    engine = SearchEngine(folder)
+    assert len(np.load(folder / MAPS_FILE)) == len(engine.images)
+    assert engine.similar_images(0, 5, focus="cat")
