@@ -166,7 +166,7 @@ def test_demo_writes_a_contact_sheet(shared_home, tmp_path, capsys):
 
 
 def test_queries_file_lines_are_images_by_suffix_or_prefix(embedded_index, tmp_path, capsys):
-    from imagesearch.cli import query_line
+    from imagesearch.commands import query_line
 
     assert query_line("photos/cat.JPG") == ("image", "photos/cat.JPG")
     assert query_line("text: dog.jpg") == ("text", "dog.jpg")
