@@ -39,7 +39,8 @@ def test_an_interrupted_run_keeps_its_finished_shards(single, tmp_path):
     dataset = load_embedded().subset(range(CHUNK_SIZE + 3))
     folder = feature_cache_folder(dataset, LazyImageModel(), cache=tmp_path)
     marked = single.features[:CHUNK_SIZE] * 2
-    save_chunk_file(chunk_path(folder, 0), marked, np.arange(CHUNK_SIZE), [])
+    maps = np.zeros((CHUNK_SIZE, 7, 7, 512), np.float16)  # the focus maps travel with the features
+    save_chunk_file(chunk_path(folder, 0), marked, np.arange(CHUNK_SIZE), [], maps)
     run = extract_features_distributed(dataset, engine="dask", workers=1, cache=tmp_path)
     assert (run.chunks_reused, run.chunks_computed, run.photos_computed) == (1, 1, 3)
     np.testing.assert_array_equal(run.features.features[:CHUNK_SIZE], marked)
@@ -47,6 +48,7 @@ def test_an_interrupted_run_keeps_its_finished_shards(single, tmp_path):
         run.features.features[CHUNK_SIZE:], single.features[CHUNK_SIZE : CHUNK_SIZE + 3], atol=1e-5
     )
     np.testing.assert_array_equal(run.features.item_numbers, np.arange(CHUNK_SIZE + 3))
+    assert run.features.maps.shape == (CHUNK_SIZE + 3, 7, 7, 512) and not run.features.maps[:CHUNK_SIZE].any()
 
 
 def test_ray_data_gives_the_same_features(single, tmp_path):
