@@ -56,21 +56,6 @@ CONFIGS = {
     "ridge + labels": {"head": "ridge", "targets": "labels"},
     "ridge + captions (default)": {"head": "ridge", "targets": "captions"},
 }
-REPORTED = (
-    "image_to_image_p10",
-    "class_words_p10",
-    "heldout_classes_p10",
-    "heldout_classes_p10_all_test",
-    "caption_words_p10",
-    "caption_words_chance",
-    "caption_words_class_prior",
-    "tags_class_top5",
-    "tags_caption_top5",
-    "tags_constant_baseline",
-    "tags_caption_precision",
-    "tags_caption_precision_constant",
-    "tags_beyond_constant",
-)
 
 
 def train_command_seconds(folder: Path, runs: int = 3) -> float:
@@ -95,6 +80,7 @@ def main() -> None:
     from imagesearch.engine import SearchEngine
     from imagesearch.experiments import evaluate_engine
     from imagesearch.indexing import build_index, train_joint_index
+    from imagesearch.report import LANGUAGE_METRICS
     from imagesearch.targets import label_targets
 
     dataset = load_pascal_sentences(source=args.source)
@@ -126,7 +112,7 @@ def main() -> None:
         "test_images": reports[name]["test_images"],
         "heldout_classes": reports[name]["heldout_classes"],
         "constant_tags": reports[name]["constant_tags"],
-        "models": {name: {k: report[k] for k in REPORTED} for name, report in reports.items()},
+        "models": {name: {k: report[k] for k in LANGUAGE_METRICS} for name, report in reports.items()},
         "fit_s": {name: round(s, 2) for name, s in fit_s.items()},
         "train_command_s": round(train_s, 2),
         "mlp_epochs_run": epochs,
@@ -142,7 +128,7 @@ def main() -> None:
     print(
         table(
             [("metric", " | ".join(names))]
-            + [(k, " | ".join(str(figures["models"][n][k]) for n in names)) for k in REPORTED]
+            + [(k, " | ".join(str(figures["models"][n][k]) for n in names)) for k in LANGUAGE_METRICS]
         )
     )
     print(table([(k, str(v)) for k, v in figures.items() if k not in ("words", "models")]))

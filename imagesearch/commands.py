@@ -77,14 +77,13 @@ def cmd_index(args) -> int:
     if args.engine:  # fills the feature cache that build_index reads
         from .distributed import extract_features_distributed
 
-        on_error = "skip" if args.skip_bad else "raise"
         run = extract_features_distributed(
             dataset,
             args.model,
             engine=args.engine,
             address=args.address,
             workers=args.workers,
-            on_error=on_error,
+            on_error="skip" if args.skip_bad else "raise",
         )
         print(
             f"{args.engine}: {run.photos_computed} photos in {run.run_s:.1f} s (cluster start {run.start_s:.1f} s)"

@@ -114,8 +114,8 @@ def print_results(
         print(f"  {r.rank:>4}  {r.score:>6.3f}  {r.label:<14} {name}")
 
 
-#: `evaluate_engine`'s numbers that `print_evaluation` lists, in this order.
-PRINTED_METRICS = (
+#: `evaluate_engine`'s figures of words and tags (the language protocol), in reading order.
+LANGUAGE_METRICS = (
     "image_to_image_p10",
     "class_words_p10",
     "heldout_classes_p10",
@@ -129,6 +129,10 @@ PRINTED_METRICS = (
     "tags_caption_precision",
     "tags_caption_precision_constant",
     "tags_beyond_constant",
+)
+
+#: `evaluate_engine`'s numbers that `print_evaluation` lists, in this order.
+PRINTED_METRICS = LANGUAGE_METRICS + (
     "focus_p10_none_labelled",
     "focus_p10_reweight_labelled",
     "focus_p10_labelled",
