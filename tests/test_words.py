@@ -3,18 +3,16 @@ search over the real offline 50d vectors (imagesearch.words), and text queries (
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import subprocess
 import sys
-import threading
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
+from helpers import LoopbackServer
 
 from imagesearch.glove import (
     WordTable,
@@ -66,35 +64,18 @@ def write_fake_glove(
     return vocab, vectors, hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    requests: list[str] = []
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        self.requests.append(self.path)
-        super().do_GET()
-
-
 @pytest.fixture
 def server(tmp_path, monkeypatch):
-    """(folder, base URL, list of requested paths) of an HTTP server on 127.0.0.1, random port."""
+    """(folder, base URL, list of requested paths) of the tests' loopback HTTP server."""
     for var in ("NO_PROXY", "no_proxy"):
         monkeypatch.setenv(var, "127.0.0.1,localhost")
     folder = tmp_path / "www"
     folder.mkdir()
-    handler = type("Handler", (_QuietHandler,), {"requests": []})
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(handler, directory=str(folder))
-    )
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    httpd = LoopbackServer(folder)
     try:
-        yield folder, f"http://127.0.0.1:{httpd.server_address[1]}", handler.requests
+        yield folder, httpd.url.rstrip("/"), httpd.requests
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        httpd.close()
 
 
 def vectors_cache() -> Path:
@@ -111,7 +92,7 @@ def test_download_converts_and_second_load_needs_no_server(server):
 
     kv = load_word_vectors("glove-6b-300d", source=url, known_hash=sha, progress=False)
 
-    assert requested == ["/glove.6B.zip"]
+    assert requested == ["glove.6B.zip"]
     assert kv.index_to_key == vocab and kv.vector_size == 300
     np.testing.assert_allclose(kv.vectors, expected, atol=1e-6)
     assert isinstance(kv.vectors, np.memmap), "served from the gensim cache, memory-mapped"
@@ -120,7 +101,7 @@ def test_download_converts_and_second_load_needs_no_server(server):
     again = load_word_vectors(
         "glove-6b-300d", source="http://127.0.0.1:9/nothing-here", known_hash=sha, progress=False
     )
-    assert requested == ["/glove.6B.zip"], "second load hit the cache, not the network"
+    assert requested == ["glove.6B.zip"], "second load hit the cache, not the network"
     np.testing.assert_array_equal(again.vectors, kv.vectors)
 
 
@@ -129,7 +110,7 @@ def test_url_can_come_from_the_environment(server, monkeypatch):
     _, _, sha = write_fake_glove(folder)
     monkeypatch.setenv("IMAGESEARCH_GLOVE_URL", url + "/glove.6B.zip")
     assert len(load_word_vectors("glove-6b-300d", known_hash=sha, progress=False)) == 200
-    assert requested == ["/glove.6B.zip"]
+    assert requested == ["glove.6B.zip"]
 
 
 def test_corrupted_download_is_refused_and_not_kept(server, tmp_path):
