@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="PATH_OR_KEY",
         help="an indexed image (path, item key or row) to move the search toward; repeatable. "
-        "With --store and no query: Qdrant's recommend query from the liked (and unliked) images",
+        "With --store and no query: Qdrant's recommend query from the liked (and unliked) image paths",
     )
     p.add_argument(
         "--unlike",

@@ -229,7 +229,13 @@ def cmd_tag(args) -> int:
     from .engine import SearchEngine
 
     engine = SearchEngine(args.index)
-    queries = [q for kind, q in _read_queries(args) if kind == "image"]
+    asked = _read_queries(args)
+    words = [q for kind, q in asked if kind != "image"]
+    if words:
+        raise SystemExit(
+            f"error: tag takes images, not words: {words[0]!r} (give image paths, or 'image: PATH')"
+        )
+    queries = [q for _, q in asked]
     if not queries:
         raise SystemExit("error: give an image: --image PATH or --queries FILE")
     for query in queries:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .feedback import unit
+from .features import l2_normalize as unit
 
 #: lambda: the words' weight against the photo's (both unit length); see the module docstring.
 WORDS_WEIGHT = 0.375

@@ -142,10 +142,12 @@ def _run_ray(tasks, args, address: str | None, workers: int, on_result: Callable
         compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=1,
     )
-    for row in dataset.iter_rows():
-        on_result(pickle.loads(row["result"]))
-    if not address:
-        ray.shutdown()
+    try:
+        for row in dataset.iter_rows():
+            on_result(pickle.loads(row["result"]))
+    finally:  # a failed chunk must not leave a local cluster running in this process
+        if not address:
+            ray.shutdown()
     return start_s
 
 

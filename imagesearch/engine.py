@@ -22,7 +22,15 @@ from .features import DEFAULT_RESAMPLE, embed_image_maps, embed_images
 from .feedback import feedback_scores, top_rows
 from .focus import ClassWeights, focused_query, focused_search
 from .index import EmbeddingIndex, IndexLoadError, Result, exact_search
-from .indexing import CLASS_WEIGHTS_FILE, IMAGES, JOINT, JOINT_MODEL_DIR, MAPS_FILE, joint_settings
+from .indexing import (
+    CLASS_WEIGHTS_FILE,
+    IMAGES,
+    JOINT,
+    JOINT_MODEL_DIR,
+    MAPS_FILE,
+    index_image_model,
+    joint_settings,
+)
 from .models import LazyImageModel
 from .splits import Split
 from .storage import ImageSearchError
@@ -71,7 +79,7 @@ class SearchEngine:
 
     @cached_property
     def image_model(self) -> LazyImageModel:
-        return LazyImageModel(self.model_name)
+        return index_image_model(self.images.metadata)
 
     @cached_property
     def class_weights(self) -> ClassWeights:

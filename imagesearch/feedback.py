@@ -21,13 +21,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .features import l2_normalize
+
 ALPHA, BETA, GAMMA = 1.0, 2.0, 1.0
-
-
-def unit(x: np.ndarray) -> np.ndarray:
-    """`x` scaled to length 1 along its last axis (a zero vector stays zero)."""
-    x = np.asarray(x, np.float32)
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
 def zscore(scores: np.ndarray) -> np.ndarray:
@@ -48,12 +44,12 @@ def rocchio(
 ) -> np.ndarray:
     """alpha q + beta mean(liked rows) - gamma mean(disliked rows), unit length; `query` None
     for a query that does not live in this space (then only the examples count)."""
-    moved = np.zeros(vectors.shape[1], np.float32) if query is None else alpha * unit(query)
+    moved = np.zeros(vectors.shape[1], np.float32) if query is None else alpha * l2_normalize(query)
     if len(liked):
         moved = moved + beta * vectors[list(liked)].mean(axis=0)
     if len(disliked):
         moved = moved - gamma * vectors[list(disliked)].mean(axis=0)
-    return unit(moved)
+    return l2_normalize(moved)
 
 
 def feedback_scores(

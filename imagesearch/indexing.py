@@ -45,7 +45,21 @@ class BuildReport:
     reused: bool = False
 
 
-def _item_records(dataset: Dataset, rows: np.ndarray) -> list[dict[str, Any]]:
+def index_image_model(metadata: dict[str, Any]) -> LazyImageModel:
+    """The image model of an image index (its metadata), refusing other weights: an image
+    embedded with other weights than the collection's would be compared with the wrong vectors."""
+    model = LazyImageModel(metadata["model"])
+    recorded = metadata.get("weights")
+    if recorded and model.weights_id != recorded:
+        raise ImageSearchError(
+            f"the index was built with {model.name} weights {recorded}, but the weights found here are "
+            f"{model.weights_id}: rebuild it (`python -m imagesearch index DATASET --out DIR --force`) "
+            "or install the weights it was built with."
+        )
+    return model
+
+
+def item_records(dataset: Dataset, rows: np.ndarray) -> list[dict[str, Any]]:
     return [
         {
             "path": str(dataset[i].path),
@@ -89,7 +103,10 @@ def build_index(
     }
     if (out / f"{IMAGES}.json").exists():
         old = json.loads((out / f"{IMAGES}.json").read_text())
-        same = old.get("model") == model and all(old.get(k) == v for k, v in settings.items())
+        compared = {
+            k: v for k, v in settings.items() if k != "n_trees" or backend == "annoy"
+        }  # Annoy's alone
+        same = old.get("model") == model and all(old.get(k) == v for k, v in compared.items())
         same = same and old.get("backend", "annoy") == backend
         want_maps = maps and image_model.has_maps
         if same and (out / CLASS_WEIGHTS_FILE).exists():
@@ -102,7 +119,7 @@ def build_index(
                 f"{old.get('model')!r}; choose another --out, or pass --force to replace it."
             )
     features = extract_features(dataset, image_model, on_error=on_error, progress=progress, maps=maps)
-    records = _item_records(dataset, features.item_numbers)
+    records = item_records(dataset, features.item_numbers)
     labels = [record["label"] for record in records]
     split = stratified_split(labels, seed=SPLIT_SEED)
     index = EmbeddingIndex.build(

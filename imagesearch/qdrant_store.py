@@ -29,7 +29,7 @@ from qdrant_client import QdrantClient, models
 from .engine import DEFAULT_K, TextAnswer
 from .features import DEFAULT_RESAMPLE, embed_images
 from .index import EmbeddingIndex, Result
-from .indexing import IMAGES, JOINT
+from .indexing import IMAGES, JOINT, index_image_model
 from .models import LazyImageModel
 from .storage import ImageSearchError
 
@@ -125,7 +125,7 @@ class QdrantSearch:
 
     @cached_property
     def image_model(self) -> LazyImageModel:
-        return LazyImageModel(self._metadata(IMAGES)["model"])
+        return index_image_model(self._metadata(IMAGES))
 
     def _stored(self, collection: str, path: str | os.PathLike) -> tuple[np.ndarray, int] | None:
         """(vector, point id) of an image already in the collection, found by its path."""
@@ -156,7 +156,7 @@ class QdrantSearch:
         """Images like an image file: looked up in the store when it is there, else embedded."""
         if focus is not None:
             raise StoreError(
-                "--focus re-weights every stored vector; it needs the index folder, not --store."
+                "--focus reads the query's convolution map and class weights from the index folder: search it without --store."
             )
         stored = self._stored(self.images, query)
         if stored is not None:

@@ -22,8 +22,15 @@ import numpy as np
 from .datasets import IMAGE_EXTENSIONS, Dataset, class_to_label
 from .features import DEFAULT_RESAMPLE, MAPS_DTYPE, embed_image_maps, embed_images
 from .index import EmbeddingIndex
-from .indexing import IMAGES, JOINT, JOINT_MODEL_DIR, MAPS_FILE, joint_settings
-from .models import LazyImageModel
+from .indexing import (
+    IMAGES,
+    JOINT,
+    JOINT_MODEL_DIR,
+    MAPS_FILE,
+    index_image_model,
+    item_records,
+    joint_settings,
+)
 from .storage import ImageSearchError, atomic_path
 
 
@@ -45,7 +52,7 @@ def image_files(paths: Sequence[str | os.PathLike]) -> list[Path]:
             out.append(path)
         else:
             raise ImageSearchError(f"{path} does not exist: give image files or folders of images.")
-    return out
+    return list(dict.fromkeys(p.resolve() for p in out))  # a file named twice (or via its folder) once
 
 
 def _open(folder: Path) -> tuple[EmbeddingIndex, EmbeddingIndex | None]:
@@ -90,8 +97,12 @@ def _rebuild_note(index: EmbeddingIndex, seconds: float) -> str | None:
     )
 
 
-def add_images(folder: str | os.PathLike, paths: Sequence[str | os.PathLike]) -> UpdateReport:
-    """Embed the image files in `paths` not yet indexed and add them to the folder's indexes."""
+def add_images(
+    folder: str | os.PathLike, paths: Sequence[str | os.PathLike], known: dict[str, dict] | None = None
+) -> UpdateReport:
+    """Embed the image files in `paths` not yet indexed and add them to the folder's indexes.
+    `known` maps a resolved path to its record (label, key, captions) when a data set has one;
+    other files are labelled by their folder's name, with no captions."""
     folder = Path(folder)
     images, joint = _open(folder)
     files = image_files(paths)
@@ -99,7 +110,7 @@ def add_images(folder: str | os.PathLike, paths: Sequence[str | os.PathLike]) ->
     report = UpdateReport(added=[str(p) for p in new])
     if not new:
         return report
-    model = LazyImageModel(images.metadata["model"])
+    model = index_image_model(images.metadata)
     resample = images.metadata.get("resample", DEFAULT_RESAMPLE)
     old_maps = _old_maps(folder)
     if old_maps is not None and model.has_maps:
@@ -108,7 +119,8 @@ def add_images(folder: str | os.PathLike, paths: Sequence[str | os.PathLike]) ->
     else:
         features, maps = embed_images(model, new, resample=resample), None
     records = [
-        {
+        (known or {}).get(str(p.resolve()))
+        or {
             "path": str(p.resolve()),
             "label": class_to_label(p.parent.name),
             "key": f"{p.parent.name}/{p.name}",
@@ -144,8 +156,8 @@ def remove_images(folder: str | os.PathLike, paths: Sequence[str | os.PathLike])
         return report
     start = time.perf_counter()
     images.remove(rows)
-    if joint is not None:
-        joint.remove(rows)
+    if joint is not None:  # its own rows: after an interrupted remove it may be compacted already
+        joint.remove(_rows_under(joint, targets))
     report.seconds = time.perf_counter() - start
     report.rebuilt = _rebuild_note(images, report.seconds)
     old_maps = _old_maps(folder)
@@ -161,7 +173,9 @@ def update_from_dataset(folder: str | os.PathLike, dataset: Dataset) -> UpdateRe
     present = {str(item.path.resolve()) for item in dataset}
     gone = [r["path"] for r in images.records if str(Path(r["path"]).resolve()) not in present]
     report = remove_images(folder, gone) if gone else UpdateReport()
-    new = [item.path for item in dataset if images.row_of_path(item.path) is None]
-    added = add_images(folder, new) if new else UpdateReport()
+    rows = [i for i, item in enumerate(dataset) if images.row_of_path(item.path) is None]
+    records = item_records(dataset, rows)
+    known = {str(Path(record["path"]).resolve()): record for record in records}
+    added = add_images(folder, [r["path"] for r in records], known) if rows else UpdateReport()
     notes = [n for n in (report.rebuilt, added.rebuilt) if n]
     return UpdateReport(added.added, report.removed, "; ".join(notes) or None, report.seconds + added.seconds)

@@ -3,6 +3,7 @@ and without a joint index), an interrupted add, and the scale benchmark's data g
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -186,3 +187,40 @@ def test_focus_maps_follow_add_and_remove(embedded_joint, shared_home, tmp_path)
     engine = SearchEngine(folder)
     assert len(np.load(folder / MAPS_FILE)) == len(engine.images)
     assert engine.similar_images(0, 5, focus="cat")
+
+
+def test_a_usearch_index_is_reused_as_it_is(shared_home, tmp_path, capsys):
+    folder = tmp_path / "index"
+    assert main(["index", "embedded", "--out", str(folder), "--backend", "usearch"]) == 0
+    assert main(["index", "embedded", "--out", str(folder), "--backend", "usearch"]) == 0  # no --force needed
+    assert "already up to date" in capsys.readouterr().out
+
+
+def test_a_file_named_twice_is_added_once(embedded_index, shared_home, tmp_path):
+    from imagesearch.updates import add_images
+
+    folder = shutil.copytree(embedded_index, tmp_path / "index")
+    photos = new_photos(tmp_path / "new", count=1)
+    report = add_images(folder, [photos[0], photos[0].parent])
+    assert len(report.added) == 1
+
+
+def test_update_keeps_labels_and_captions_of_the_data_set(shared_home, tmp_path):
+    from imagesearch.datasets import load_folder
+    from imagesearch.indexing import build_index
+    from imagesearch.updates import update_from_dataset
+
+    root = tmp_path / "photos"
+    shutil.copytree(embedded_root() / "cat", root / "cat")
+    shutil.copytree(embedded_root() / "dog", root / "dog")
+    (root / "captions.json").write_text("{}")
+    build_index(load_folder(root), tmp_path / "index", progress=False)
+    extra = root / "dog" / "extra.png"
+    first_cat = sorted((root / "cat").iterdir())[0]
+    ImageOps.mirror(Image.open(first_cat).convert("RGB")).save(extra)
+    (root / "captions.json").write_text(json.dumps({"dog/extra.png": ["a mirrored cat, filed as a dog"]}))
+    report = update_from_dataset(tmp_path / "index", load_folder(root))
+    assert [Path(p).name for p in report.added] == ["extra.png"]
+    index = EmbeddingIndex.load(tmp_path / "index")
+    record = index.records[index.row_of_path(extra)]
+    assert record["label"] == "dog" and record["captions"] == ["a mirrored cat, filed as a dog"]

@@ -10,7 +10,8 @@ from imagesearch import cli
 from imagesearch.composed import composed_vector
 from imagesearch.engine import SearchEngine, UnknownItemError
 from imagesearch.experiments.steering import simulated_user
-from imagesearch.feedback import feedback_scores, rocchio, top_rows, unit
+from imagesearch.features import l2_normalize as unit
+from imagesearch.feedback import feedback_scores, rocchio, top_rows
 
 
 def rank_of(scores, row):
