@@ -79,7 +79,9 @@ class EmbeddingIndex:
     captions} per row, stored under "items" in the JSON file)."""
 
     def __init__(self, vectors: np.ndarray, metadata: dict[str, Any], ann=None):
-        self.vectors = l2_normalize(vectors)
+        # Unit rows, as `build`, `add` and the saved file hold them: a loaded index keeps its
+        # memory map instead of reading (and copying) every vector to normalise it again.
+        self.vectors = vectors
         self.metadata = metadata
         self.records: list[dict[str, Any]] = metadata["items"]
         self._ann = ann  # a backend from backends.py
@@ -181,7 +183,7 @@ class EmbeddingIndex:
         except BackendError as error:
             raise IndexLoadError(str(error)) from None
         vectors = np.load(vectors_file, mmap_mode="r")
-        return cls(np.asarray(vectors), metadata, ann)
+        return cls(vectors, metadata, ann)
 
     # -- updates ----------------------------------------------------------------------
     def add(self, vectors: np.ndarray, records: list[dict[str, Any]]) -> np.ndarray:

@@ -84,3 +84,13 @@ def test_weights_identity_matches_the_built_model(name):
     lazy = LazyImageModel(name)
     assert lazy.weights_id == weights_identity(name) == cached_image_model(name).weights_id
     assert lazy.dim == cached_image_model(name).dim
+
+
+def test_opening_an_index_maps_its_vectors_instead_of_reading_them(embedded_index):
+    import numpy as np
+
+    from imagesearch.index import EmbeddingIndex
+
+    index = EmbeddingIndex.load(embedded_index)
+    assert isinstance(index.vectors, np.memmap)
+    np.testing.assert_allclose(np.linalg.norm(index.vectors, axis=1), 1.0, atol=1e-5)
