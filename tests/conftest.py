@@ -130,3 +130,12 @@ def embedded_joint(embedded_index, words_home, _glove50d_session):
     with using_home(words_home):
         train_joint_index(embedded_index, epochs=50)
     return embedded_index
+
+
+@pytest.fixture
+def engine(embedded_joint, glove50d):
+    """A SearchEngine over the embedded index with its joint model (modules that test the engine
+    alone, or Pascal, define their own `engine`)."""
+    from imagesearch.engine import SearchEngine
+
+    return SearchEngine(embedded_joint)

@@ -80,3 +80,8 @@ class LoopbackServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(5)
+
+
+def key_of(engine, label: str) -> str:
+    """The item key of the first indexed image of a class."""
+    return next(item["key"] for item in engine.images.records if item["label"] == label)

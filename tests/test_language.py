@@ -17,11 +17,6 @@ from imagesearch.metrics import relevant_to_word
 from imagesearch.text import NoContentWordError, UnknownWordError, fold_plural
 
 
-@pytest.fixture
-def engine(embedded_joint, glove50d):
-    return SearchEngine(embedded_joint)
-
-
 def test_class_words_find_their_class(engine):
     labels = sorted({item["label"] for item in engine.images.records})
     hits = []

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import key_of
 
 from imagesearch.engine import SearchEngine
 from imagesearch.index import Result
@@ -13,19 +14,10 @@ from imagesearch.session import HINT, Answer, Query, SearchSession, report_lines
 
 
 @pytest.fixture
-def engine(embedded_joint, glove50d):
-    return SearchEngine(embedded_joint)
-
-
-@pytest.fixture
 def session(engine):
     session = SearchSession(engine)
     yield session
     session.close()
-
-
-def key_of(engine, label):
-    return next(item["key"] for item in engine.images.records if item["label"] == label)
 
 
 def test_words_answer_with_results(session):

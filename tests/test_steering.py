@@ -8,7 +8,7 @@ import pytest
 
 from imagesearch import cli
 from imagesearch.composed import composed_vector
-from imagesearch.engine import SearchEngine, UnknownItemError
+from imagesearch.engine import UnknownItemError
 from imagesearch.experiments.steering import simulated_user
 from imagesearch.features import l2_normalize as unit
 from imagesearch.feedback import feedback_scores, rocchio, top_rows
@@ -61,11 +61,6 @@ def test_simulated_user_scores_the_residual_ranking():
     )
     assert out["count"] == 30 and len(out["none"]) == len(out["feedback"]) == 2
     assert out["feedback"][0] > out["none"][0]
-
-
-@pytest.fixture
-def engine(embedded_joint, glove50d):
-    return SearchEngine(embedded_joint)
 
 
 def test_engine_feedback_by_key_path_or_row(engine):

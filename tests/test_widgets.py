@@ -7,8 +7,8 @@ import datetime
 from pathlib import Path
 
 import pytest
+from helpers import key_of
 
-from imagesearch.engine import SearchEngine
 from imagesearch.session import HINT, Query
 from imagesearch.widgets import NO_FOCUS, NO_IMAGE, SearchBox, focus_class
 
@@ -29,19 +29,10 @@ class CountingEngine:
 
 
 @pytest.fixture
-def engine(embedded_joint, glove50d):
-    return SearchEngine(embedded_joint)
-
-
-@pytest.fixture
 def box(engine):
     box = SearchBox(engine)
     yield box
     box.close()
-
-
-def key_of(engine, label):
-    return next(item["key"] for item in engine.images.records if item["label"] == label)
 
 
 def upload(box, data: bytes, name="photo.jpg"):
