@@ -74,6 +74,7 @@ def cmd_index(args) -> int:
         from .updates import update_from_dataset
 
         return _print_update(update_from_dataset(args.out, dataset))
+    on_error = "skip" if args.skip_bad else "raise"
     if args.engine:  # fills the feature cache that build_index reads
         from .distributed import extract_features_distributed
 
@@ -83,7 +84,7 @@ def cmd_index(args) -> int:
             engine=args.engine,
             address=args.address,
             workers=args.workers,
-            on_error="skip" if args.skip_bad else "raise",
+            on_error=on_error,
         )
         print(
             f"{args.engine}: {run.photos_computed} photos in {run.run_s:.1f} s (cluster start {run.start_s:.1f} s)"
@@ -94,7 +95,7 @@ def cmd_index(args) -> int:
         backend=args.backend,
         model=args.model,
         n_trees=args.trees,
-        on_error="skip" if args.skip_bad else "raise",
+        on_error=on_error,
         force=args.force,
         maps=not args.no_maps,
     )

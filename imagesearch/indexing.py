@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .datasets import Dataset
-from .features import DEFAULT_RESAMPLE, extract_features
+from .features import DEFAULT_RESAMPLE, MAPS_DTYPE, extract_features
 from .focus import ClassWeights, fit_class_weights
 from .index import DEFAULT_TREES, EmbeddingIndex
 from .joint import DEFAULT_EPOCHS
@@ -152,21 +152,22 @@ def build_index(
                 intercept=weights_.intercepts,
             )
     if features.maps is not None:
-        _write_maps(out / MAPS_FILE, features)
+        write_maps(out / MAPS_FILE, features.maps)
     else:
         (out / MAPS_FILE).unlink(missing_ok=True)  # never leave another index's maps behind
     index.save(out, IMAGES)
     return BuildReport(out, len(records), features.skipped, features.from_cache)
 
 
-def _write_maps(path: Path, features) -> None:
-    """Copy the cached maps file into the index folder atomically (never all of it in memory)."""
+def write_maps(path: Path, maps: np.ndarray) -> None:
+    """Write the focus maps (float16) atomically; a memory-mapped file is copied, never read
+    into memory whole."""
     with atomic_path(path) as tmp:
-        if isinstance(features.maps, np.memmap) and features.maps.filename:
-            shutil.copyfile(features.maps.filename, tmp)
+        if isinstance(maps, np.memmap) and maps.filename:
+            shutil.copyfile(maps.filename, tmp)
         else:
             with open(tmp, "wb") as f:  # a file object: np.save would append .npy to a path
-                np.save(f, np.asarray(features.maps, np.float16), allow_pickle=False)
+                np.save(f, np.asarray(maps, MAPS_DTYPE), allow_pickle=False)
 
 
 def joint_settings(images: EmbeddingIndex, vectors: str, vector_dim: int) -> dict[str, Any]:

@@ -30,8 +30,9 @@ from .indexing import (
     index_image_model,
     item_records,
     joint_settings,
+    write_maps,
 )
-from .storage import ImageSearchError, atomic_path
+from .storage import ImageSearchError
 
 
 @dataclass
@@ -69,10 +70,7 @@ def _save(folder: Path, images: EmbeddingIndex, joint: EmbeddingIndex | None, ma
         joint.save(folder, JOINT)
     images.save(folder, IMAGES)
     if maps is not None:
-        new = maps()
-        with atomic_path(folder / MAPS_FILE) as tmp:
-            with open(tmp, "wb") as f:  # a file object: np.save would append .npy to a path
-                np.save(f, np.asarray(new, MAPS_DTYPE), allow_pickle=False)
+        write_maps(folder / MAPS_FILE, maps())
 
 
 def _old_maps(folder: Path) -> np.ndarray | None:
