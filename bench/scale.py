@@ -1,6 +1,7 @@
 """Approximate nearest-neighbour backends at scale, on the synthetic set of issue 10.
 
     .venv/bin/python -m bench.scale [--n 1000000] [--backends SPEC ...] [--queries 1000]
+                                    [--source synthetic|pascal]
 
 The data: 10,000 centres drawn N(0, diag(s)^2), s_i = (i+1)^-0.5 (seed 42); each vector is a
 random centre + 1.5 x N(0, diag(s)^2) noise (assignments, then noise, from the same seed-42
@@ -8,6 +9,12 @@ generator, after the centres), times one random orthogonal 512 x 512 rotation (Q
 a Gaussian, seed 0), L2-normalised, float32. The queries are drawn the same way from a seed-1
 generator (same centres, same rotation). Ground truth: the exact top 10 by inner product,
 computed in blocks.
+
+`--source pascal` is the realistic case: the same draw with the 1,000 Pascal Sentences VGG16
+(conv, GAP) features as the centres (from the feature cache: run `build_index` or notebook 02
+first) and noise N(0, (NOISE_PASCAL^2) x their covariance), so the spread matches theirs; no
+rotation (the features have their own axes). Local intrinsic dimension is lower than the
+synthetic set's, as for real features.
 
 Each backend is built in a child process (spawned, so that its ru_maxrss is its own peak
 resident memory), with all cores for the build and one thread for the searches; the vectors are
@@ -34,6 +41,7 @@ DIM = 512
 CENTRES = 10_000
 K = 10
 BLOCK = 20_000
+NOISE_PASCAL = 0.5  # noise std relative to the spread of the real features around their mean
 DEFAULT_BACKENDS = [
     "annoy:trees=50,search_k=2000/8000/30000",
     "hnswlib:M=16,efc=64,ef=32/64/128/256",
@@ -57,39 +65,67 @@ def rotation() -> np.ndarray:
     return q
 
 
-def centres() -> tuple[np.random.Generator, np.ndarray]:
-    """The seed-42 generator (its stream continues into the data) and the 10,000 centres."""
-    rng = np.random.default_rng(42)
-    return rng, rng.standard_normal((CENTRES, DIM)) * _scales()
+class Source:
+    """Centres and a noise transform: x = centre + noise_scale * (z @ noise), then @ rot."""
+
+    def __init__(self, name: str):
+        self.name = name
+        if name == "synthetic":
+            rng = np.random.default_rng(42)
+            self.centres = rng.standard_normal((CENTRES, DIM)) * _scales()
+            self.noise = np.diag(_scales())
+            self.noise_scale = 1.5
+            self.rot = rotation()
+            self.data_rng = rng  # the seed-42 stream continues into the data
+        elif name == "pascal":
+            self.centres = pascal_features().astype(np.float64)
+            cov = np.cov(self.centres, rowvar=False)
+            w, v = np.linalg.eigh(cov)
+            self.noise = (v * np.sqrt(np.clip(w, 0, None))).T  # z @ noise ~ N(0, cov)
+            self.noise_scale = NOISE_PASCAL
+            self.rot = np.eye(DIM)
+            self.data_rng = np.random.default_rng(42)
+        else:
+            raise SystemExit(f"unknown source {name!r}: synthetic or pascal")
+
+    def draw(self, rng, n: int, block: int):
+        """Yield float32 unit-vector blocks; the stream does not depend on `block`."""
+        which = rng.integers(0, len(self.centres), n)
+        for start in range(0, n, block):
+            rows = which[start : start + block]
+            noise = rng.standard_normal((len(rows), DIM)) @ self.noise
+            x = (self.centres[rows] + self.noise_scale * noise) @ self.rot
+            yield (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
-def _draw(rng, centre_vectors, n: int, rot: np.ndarray, block: int):
-    """Yield float32 unit-vector blocks; the stream does not depend on `block`."""
-    which = rng.integers(0, CENTRES, n)
-    for start in range(0, n, block):
-        rows = which[start : start + block]
-        noise = rng.standard_normal((len(rows), DIM)) * _scales()
-        x = (centre_vectors[rows] + 1.5 * noise) @ rot
-        yield (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+def pascal_features() -> np.ndarray:
+    """The 1,000 Pascal Sentences vgg16-conv features, unit length, from the cache (the CNN runs only if they are not cached)."""
+    from imagesearch import extract_features, load_dataset
+    from imagesearch.features import l2_normalize
+    from imagesearch.models import LazyImageModel
+
+    features = extract_features(
+        load_dataset("pascal-sentences"), LazyImageModel("vgg16-conv"), progress=False
+    )
+    return l2_normalize(np.asarray(features.features, dtype=np.float32))
 
 
-def data_blocks(n: int, block: int = BLOCK):
-    rng, c = centres()
-    yield from _draw(rng, c, n, rotation(), block)
+def data_blocks(n: int, block: int = BLOCK, source: str = "synthetic"):
+    src = Source(source)
+    yield from src.draw(src.data_rng, n, block)
 
 
-def queries(n: int = 1000) -> np.ndarray:
-    _, c = centres()
-    return np.concatenate(list(_draw(np.random.default_rng(1), c, n, rotation(), BLOCK)))
+def queries(n: int = 1000, source: str = "synthetic") -> np.ndarray:
+    return np.concatenate(list(Source(source).draw(np.random.default_rng(1), n, BLOCK)))
 
 
-def write_data(n: int, path: Path) -> None:
+def write_data(n: int, path: Path, source: str = "synthetic") -> None:
     """The base vectors as an .npy file, written block by block (1M x 512 float32 = 2 GB)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npy")
     out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n, DIM))
     start = 0
-    for block in data_blocks(n):
+    for block in data_blocks(n, source=source):
         out[start : start + len(block)] = block
         start += len(block)
     out.flush()
@@ -262,7 +298,7 @@ def run_backend(spec: str, path: str, q: np.ndarray, truth: np.ndarray) -> dict:
     }
 
 
-def plot(results: list[dict], n: int, out: Path) -> None:
+def plot(results: list[dict], n: int, out: Path, source: str = "synthetic") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -280,7 +316,12 @@ def plot(results: list[dict], n: int, out: Path) -> None:
     ax.set_xscale("log")
     ax.set_xlabel("p50 latency per query, one thread (ms)")
     ax.set_ylabel("recall@10")
-    ax.set_title(f"{n:,} x {DIM} synthetic unit vectors (issue 10's generator)")
+    what = (
+        "synthetic unit vectors (issue 10's generator)"
+        if source == "synthetic"
+        else "Pascal VGG16 features + noise"
+    )
+    ax.set_title(f"{n:,} x {DIM} {what}")
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out, dpi=120)
@@ -291,6 +332,7 @@ def main(argv=None) -> int:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--backends", nargs="+", default=DEFAULT_BACKENDS, help="SPEC kind[:key=value,...]")
+    parser.add_argument("--source", default="synthetic", choices=["synthetic", "pascal"])
     parser.add_argument(
         "--data", default=None, help="folder for the cached base vectors (default: the cache)"
     )
@@ -298,11 +340,12 @@ def main(argv=None) -> int:
     from imagesearch.storage import cache_dir
 
     folder = Path(args.data) if args.data else cache_dir("bench-scale")
-    path = folder / f"base-{args.n}.npy"
+    tag = f"{args.n}" if args.source == "synthetic" else f"pascal-{args.n}"
+    path = folder / f"base-{tag}.npy"
     t0 = time.perf_counter()
     if not path.exists():
-        write_data(args.n, path)
-    q = queries(args.queries)
+        write_data(args.n, path, args.source)
+    q = queries(args.queries, args.source)
     truth = ground_truth(path, q)
     print(f"data + ground truth: {time.perf_counter() - t0:.1f} s", flush=True)
     context = multiprocessing.get_context("spawn")
@@ -315,8 +358,9 @@ def main(argv=None) -> int:
             f"{spec}: build {r['build_s']} s, peak {r['peak_rss_mb']} MB (baseline {r['baseline_rss_mb']})",
             flush=True,
         )
-    saved = save(f"scale-{args.n}", {"n": args.n, "dim": DIM, "queries": args.queries, "backends": results})
-    plot(results, args.n, RESULTS / f"scale-{args.n}.png")
+    figures = {"n": args.n, "dim": DIM, "source": args.source, "queries": args.queries, "backends": results}
+    saved = save(f"scale-{tag}", figures)
+    plot(results, args.n, RESULTS / f"scale-{tag}.png", args.source)
     print(f"wrote {saved}")
     return 0
 
