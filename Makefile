@@ -9,7 +9,7 @@ LOCK := constraints.txt
 # What ruff lints and formats (the notebooks are left out: see [tool.ruff] in pyproject.toml).
 LINTED := imagesearch tests bench scripts
 
-.PHONY: venv demo lint format test test-pascal test-notebooks bench bench-scale app notebooks clean
+.PHONY: venv demo lint format test test-pascal test-notebooks test-notebooks-threads bench bench-scale app notebooks clean
 NBVAL := --nbval-current-env -p no:cacheprovider
 
 venv: $(STAMP)
@@ -45,6 +45,18 @@ test-pascal: venv
 # The notebooks on Pascal Sentences, outputs compared with the committed ones.
 test-notebooks: venv
 	$(BIN)/python -m pytest --nbval $(NBVAL) --nbval-sanitize-with notebooks/sanitize.cfg notebooks
+
+# The same comparison on another machine's settings: one thread everywhere, TensorFlow's oneDNN
+# off, and every index and model built again from the cached image features (the committed
+# outputs were made with 2 threads and oneDNN on). Run after test-notebooks (it reuses its cache).
+VARIANT_HOME := $(CURDIR)/.cache/variant-home
+SOURCE_HOME = $${IMAGESEARCH_HOME:-$$HOME/.cache/imagesearch}
+test-notebooks-threads: venv
+	rm -rf $(VARIANT_HOME) && mkdir -p $(VARIANT_HOME)
+	cp -a $(SOURCE_HOME)/features $(SOURCE_HOME)/datasets $(SOURCE_HOME)/vectors $(VARIANT_HOME)/
+	IMAGESEARCH_HOME=$(VARIANT_HOME) OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	  TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 TF_ENABLE_ONEDNN_OPTS=0 \
+	  $(BIN)/python -m pytest --nbval $(NBVAL) --nbval-sanitize-with notebooks/sanitize.cfg notebooks
 
 # Re-run the notebooks on Pascal and store their outputs (what test-notebooks compares with).
 notebooks: venv

@@ -76,10 +76,13 @@ def fit_class_weights(
     C: float = 10.0,
     seed: int = 0,
 ) -> ClassWeights:
-    """A multinomial logistic regression on the unit feature vectors of the training rows."""
+    """A multinomial logistic regression on the unit feature vectors of the training rows.
+
+    Fitted in float64: in float32 the solver stops at a point that depends on the order of its
+    sums (the thread count), and the weights, hence the focus figures, differ by machine."""
     from sklearn.linear_model import LogisticRegression
 
-    x = l2_normalize(features)[np.asarray(train_rows)]
+    x = l2_normalize(features).astype(np.float64)[np.asarray(train_rows)]
     y = np.asarray(labels)[np.asarray(train_rows)]
     classifier = LogisticRegression(C=C, max_iter=2000, random_state=seed)
     classifier.fit(x, y)

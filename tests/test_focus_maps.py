@@ -113,3 +113,22 @@ def test_an_old_index_without_maps_focuses_by_reweighting(embedded_index, tmp_pa
         engine.images.vectors, engine.images.vectors[0], engine.class_weights.vector(label), 5, [0]
     )
     assert [r.row for r in results] == rows.tolist()
+
+
+def test_class_weights_do_not_depend_on_the_thread_count():
+    """The focus figures must repeat on any machine: the classifier's weights may not depend on
+    how many threads sum its loss (in float32 they did, in the fifth decimal)."""
+    from threadpoolctl import threadpool_limits
+
+    from imagesearch.focus import fit_class_weights
+
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((8, 128))
+    labels = [f"class{i % 8}" for i in range(800)]
+    features = (centres[np.arange(800) % 8] + 2.0 * rng.standard_normal((800, 128))).astype(np.float32)
+    fits = []
+    for threads in (1, 2):
+        with threadpool_limits(threads):
+            fits.append(fit_class_weights(features, labels, range(800)))
+    assert np.array_equal(fits[0].weights, fits[1].weights)
+    assert np.array_equal(fits[0].intercept, fits[1].intercept)
