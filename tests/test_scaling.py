@@ -120,3 +120,27 @@ def test_the_curve_marks_the_goal_and_reads_at_github_width(tmp_path):
     out = tmp_path / "curve.png"
     fig.savefig(out, dpi=120)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_mirrored_copies_are_new_files_labelled_by_folder(tmp_path):
+    from PIL import Image
+
+    source = tmp_path / "data" / "cat" / "a.png"
+    source.parent.mkdir(parents=True)
+    pixels = np.zeros((4, 6, 3), np.uint8)
+    pixels[:, 0] = 255  # a red left edge
+    Image.fromarray(pixels).save(source)
+    (copy,) = scaling.mirrored_copies([source], tmp_path / "new")
+    assert copy == tmp_path / "new" / "cat" / "mirrored-a.png"
+    mirrored = np.asarray(Image.open(copy))
+    assert mirrored[:, -1].min() == 255 and mirrored[:, 0].max() == 0
+
+
+def test_result_keys_name_each_result_with_its_score():
+    from imagesearch.index import Result
+
+    class Index:
+        records = [{"key": "cat/1.jpg"}, {"path": "/x/dog/2.jpg"}]
+
+    results = [Result(1, 0, "/x/cat/1.jpg", "cat", 0.81234), Result(2, 1, "/x/dog/2.jpg", "dog", 0.5)]
+    assert scaling.result_keys(Index(), results) == ["cat/1.jpg  0.812", "2.jpg  0.500"]
