@@ -21,12 +21,14 @@ resident memory), with all cores for the build and one thread for the searches; 
 read from disk in blocks, never memory-mapped whole. Peak memory is the child's VmHWM. A SPEC is `kind[:key=value,...]`, e.g.
 `usearch-f16:M=32,efc=200,ef=64/128` (`/` separates the search settings to sweep; `rerank=R`
 re-ranks R candidates with the exact float32 vectors, read from a memory-map). Writes
-bench/results/scale-N.json and scale-N.png (recall@10 against p50 latency).
+bench/results/scale-N.json and scale-N.png (recall@10 against p50 latency, drawn by
+`imagesearch.scaling.plot_recall_latency`; `--replot` redraws it from the JSON alone).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import resource
@@ -36,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import RESULTS, save
+from imagesearch.scaling import plot_recall_latency, recall_at_k
 
 DIM = 512
 CENTRES = 10_000
@@ -274,7 +277,7 @@ def run_backend(spec: str, path: str, q: np.ndarray, truth: np.ndarray) -> dict:
                 rows = rows[np.argsort(-exact, kind="stable")]
             times.append(time.perf_counter_ns() - t)
             found.append(rows[:K])
-        recall = np.mean([len(set(f.tolist()) & set(t.tolist())) / K for f, t in zip(found, truth)])
+        recall = recall_at_k(found, truth)
         ms = np.asarray(times) / 1e6
         points.append(
             {
@@ -298,32 +301,12 @@ def run_backend(spec: str, path: str, q: np.ndarray, truth: np.ndarray) -> dict:
     }
 
 
-def plot(results: list[dict], n: int, out: Path, source: str = "synthetic") -> None:
+def plot(figures: dict, out: Path) -> None:
+    """The curve of a run (its JSON figures) as a PNG, drawn by the package's plot."""
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for r in results:
-        ax.plot(
-            [p["p50_ms"] for p in r["points"]],
-            [p["recall_at_10"] for p in r["points"]],
-            "o-",
-            label=r["spec"].split(",ef")[0].split(",search_k")[0].split(",nprobe")[0],
-        )
-    ax.axhline(0.95, color="grey", lw=0.8, ls="--")
-    ax.set_xscale("log")
-    ax.set_xlabel("p50 latency per query, one thread (ms)")
-    ax.set_ylabel("recall@10")
-    what = (
-        "synthetic unit vectors (issue 10's generator)"
-        if source == "synthetic"
-        else "Pascal VGG16 features + noise"
-    )
-    ax.set_title(f"{n:,} x {DIM} {what}")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
+    fig = plot_recall_latency(figures["backends"], figures["n"], figures.get("source", "synthetic"), DIM)
     fig.savefig(out, dpi=120)
 
 
@@ -336,11 +319,18 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--data", default=None, help="folder for the cached base vectors (default: the cache)"
     )
+    parser.add_argument(
+        "--replot", action="store_true", help="only redraw scale-N.png from the saved scale-N.json"
+    )
     args = parser.parse_args(argv)
     from imagesearch.storage import cache_dir
 
     folder = Path(args.data) if args.data else cache_dir("bench-scale")
     tag = f"{args.n}" if args.source == "synthetic" else f"pascal-{args.n}"
+    if args.replot:
+        plot(json.loads((RESULTS / f"scale-{tag}.json").read_text()), RESULTS / f"scale-{tag}.png")
+        print(f"wrote {RESULTS / f'scale-{tag}.png'}")
+        return 0
     path = folder / f"base-{tag}.npy"
     t0 = time.perf_counter()
     if not path.exists():
@@ -360,7 +350,7 @@ def main(argv=None) -> int:
         )
     figures = {"n": args.n, "dim": DIM, "source": args.source, "queries": args.queries, "backends": results}
     saved = save(f"scale-{tag}", figures)
-    plot(results, args.n, RESULTS / f"scale-{tag}.png", args.source)
+    plot(figures, RESULTS / f"scale-{tag}.png")
     print(f"wrote {saved}")
     return 0
 
