@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from .backends import BACKENDS
 from .commands import (
     cmd_add,
+    cmd_check,
     cmd_demo,
     cmd_evaluate,
     cmd_export,
@@ -45,6 +46,10 @@ STORE_HELP = "serve from Qdrant: qdrant://HOST:PORT (a server) or local:PATH (no
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m imagesearch", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check", help="is this machine ready for the workshop? OK, WARN or FAIL per check")
+    p.add_argument("--no-tensorflow", action="store_true", help="skip importing TensorFlow (the slow check)")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("fetch", help="download a data set into the cache, checking every file")
     p.add_argument("dataset", choices=["pascal-sentences"])

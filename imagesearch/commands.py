@@ -54,6 +54,17 @@ def _read_queries(args) -> list[tuple[str, str]]:
 # -- commands ---------------------------------------------------------------------------
 
 
+def cmd_check(args) -> int:
+    from .checks import FAIL, run_checks
+
+    checks = run_checks(tensorflow=not args.no_tensorflow)
+    for check in checks:
+        print(check.line(), flush=True)
+    failed = sum(c.status == FAIL for c in checks)
+    print(f"{failed} check(s) failed: fix them before the workshop" if failed else "ready")
+    return 1 if failed else 0
+
+
 def cmd_fetch(args) -> int:
     from .datasets import fetch_pascal_sentences
 
