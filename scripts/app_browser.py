@@ -168,17 +168,18 @@ class DevTools:
         for kind in ("mousePressed", "mouseReleased"):
             self.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
 
-    def screenshot(self, clip_js: str | None = None) -> bytes:
-        """PNG bytes of the viewport, or of the element the JavaScript expression finds."""
+    def screenshot(self, clip_js: str | None = None, margin: int = 8) -> bytes:
+        """PNG bytes of the viewport, or of the element the JavaScript expression finds (with a
+        margin around it)."""
         params = {"format": "png"}
         if clip_js:
             x, y, width, height = self.evaluate(
                 f"(e => {{ e.scrollIntoView(); const r = e.getBoundingClientRect();"
                 f" return [r.x + window.scrollX, r.y + window.scrollY, r.width, r.height]; }})({clip_js})"
             )
-            params.update(
-                captureBeyondViewport=True, clip=dict(x=x, y=y, width=width, height=height, scale=1)
-            )
+            x, y = max(0, x - margin), max(0, y - margin)
+            clip = dict(x=x, y=y, width=width + 2 * margin, height=height + 2 * margin, scale=1)
+            params.update(captureBeyondViewport=True, clip=clip)
         return base64.b64decode(self.call("Page.captureScreenshot", **params)["data"])
 
     def close(self) -> None:
@@ -352,6 +353,9 @@ def take_screenshot(out: Path, query: str = SCREENSHOT_QUERY, like_index: int = 
         open_box(page, url)
         search(page, query)
         state = like(page, like_index)
+        # No hover or focus ring where the click was: the same picture on every run.
+        page.call("Input.dispatchMouseEvent", type="mouseMoved", x=0, y=0)
+        page.evaluate("document.activeElement && document.activeElement.blur()")
         time.sleep(1)  # the last thumbnails' paint
         png = small_png(page.screenshot(BOX))
     out.parent.mkdir(parents=True, exist_ok=True)
