@@ -220,28 +220,27 @@ def unpack(kit: Path, home: Path) -> list[Path]:
 
 
 INSTALL_SCRIPT = r"""#!/bin/sh
-# Install imagesearch from this kit, with no network: sh install.sh (inside a checkout of the
-# project to install it editable, anywhere else to install the wheel and unpack the sources).
-# PYTHON (default python3.11), VENV (default ./.venv) and IMAGESEARCH_HOME (default
+# Install imagesearch from this kit, with no network: run `sh /path/to/workshop-kit/install.sh`
+# in a checkout of the project (else the project is unpacked from source.tar.gz into ./imagesearch).
+# PYTHON (default python3.11), VENV (default .venv in the project) and IMAGESEARCH_HOME (default
 # ~/.cache/imagesearch) may be set first.
-set -eu
+set -euf
 KIT=$(cd "$(dirname "$0")" && pwd)
 PYTHON=${PYTHON:-python3.11}
-VENV=${VENV:-$PWD/.venv}
 export IMAGESEARCH_HOME="${IMAGESEARCH_HOME:-$HOME/.cache/imagesearch}"
-PIP="$VENV/bin/python -m pip install --no-index --find-links $KIT/wheels -c $KIT/constraints.txt"
-if [ -f pyproject.toml ] && grep -q '^name = "imagesearch"' pyproject.toml; then
-    TARGET="-e .[dev,scale]"
-else
+if ! { [ -f pyproject.toml ] && grep -q '^name = "imagesearch"' pyproject.toml; }; then
     [ -d imagesearch ] || tar -xzf "$KIT/source.tar.gz"
     cd imagesearch
-    TARGET="imagesearch[dev,scale]"
 fi
+VENV=${VENV:-$PWD/.venv}
+pip_install() {
+    "$VENV/bin/python" -m pip install --no-index --find-links "$KIT/wheels" -c "$KIT/constraints.txt" "$@"
+}
 test -x "$VENV/bin/python" || "$PYTHON" -m venv "$VENV"
-$PIP $TARGET
-$PIP --no-deps -r "$KIT/requirements-assets.txt"
+pip_install -e '.[dev,scale]'
+pip_install --no-deps -r "$KIT/requirements-assets.txt"
 "$VENV/bin/python" "$KIT/workshop_kit.py" unpack "$KIT" --home "$IMAGESEARCH_HOME"
-echo "Installed. Before starting Jupyter:"
+echo "Installed in $PWD. Before starting Jupyter:"
 echo "  export IMAGESEARCH_HOME=$IMAGESEARCH_HOME IMAGESEARCH_PASCAL_SOURCE=$KIT/pascal-sentences"
 echo "  $VENV/bin/jupyter lab notebooks/"
 """
@@ -258,9 +257,9 @@ first (installing straight from a USB stick is slow).
     cd imagesearch            # a checkout of the project; without one, any empty folder
     sh /path/to/workshop-kit/install.sh
 
-The script creates `.venv`, installs with `pip install --no-index --find-links workshop-kit/wheels`
-(`-e .` in a checkout, else the project's wheel, unpacking the notebooks from source.tar.gz),
-adds the offline assets, and copies the cache into `IMAGESEARCH_HOME` (default
+The script creates `.venv`, installs the project with `pip install --no-index --find-links
+workshop-kit/wheels -e '.[dev,scale]'` (outside a checkout it first unpacks the project, notebooks
+included, from source.tar.gz into ./imagesearch), adds the offline assets, and copies the cache into `IMAGESEARCH_HOME` (default
 `~/.cache/imagesearch`), pointing the index at the photos' new place.
 
 ## By hand

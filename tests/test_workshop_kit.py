@@ -127,6 +127,7 @@ def test_the_project_and_numpy_install_from_a_kit_with_the_network_off(tmp_path)
     ]
     for name in ("install.sh", "INSTALL.md", "workshop_kit.py", "constraints.txt", "kit.json"):
         assert (kit / name).is_file(), name
+    assert subprocess.run(["sh", "-n", str(kit / "install.sh")]).returncode == 0  # it parses
 
     # No pip configuration or PIP_* variable of this machine (its local wheel folders) may help.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_") and k not in ("PYTHONPATH",)}
