@@ -64,6 +64,26 @@ def fit_width(figsize: tuple[float, float], max_width: float = MAX_WIDTH_IN) -> 
     return (width * scale, height * scale)
 
 
+def figure_problems(fig, dpi: int = DPI, max_px: int = 1000) -> list[str]:
+    """What breaks the figure rules in a drawn figure: wider than `max_px` once cropped to its
+    content at `dpi` (as the notebooks save it), or visible text under MIN_FONT_PT. Empty when
+    the figure reads at GitHub's width; the tests call it on every plot function."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    problems = []
+    width = fig.get_tightbbox(renderer).width * dpi
+    if width > max_px:
+        problems.append(f"{width:.0f} px wide at {dpi} dpi (at most {max_px})")
+    for text in fig.findobj(Text):
+        if text.get_visible() and text.get_text().strip() and text.get_fontsize() < MIN_FONT_PT:
+            problems.append(
+                f"text {text.get_text()[:30]!r} at {text.get_fontsize():g} pt (at least {MIN_FONT_PT})"
+            )
+    return problems
+
+
 def hit(
     label: str, captions: Sequence[str] = (), *, labels: Sequence[str] = (), words: Sequence[str] = ()
 ) -> bool:
@@ -109,7 +129,7 @@ def result_grid(
     columns = max((len(r) for r in results), default=0)
     size = min(size, MAX_WIDTH_IN / (columns + 1.3))
     chars = max_title or max(6, int(size * 15))
-    fig = plt.figure(figsize=(size * (columns + 1.3), size * 1.55 * len(queries)))
+    fig = plt.figure(figsize=(size * (columns + 1.3), size * 1.8 * len(queries)))
     grid = fig.add_gridspec(len(queries), columns + 2, width_ratios=[1, 0.3] + [1] * columns)
     for row, ((query_path, title), found) in enumerate(zip(queries, results)):
         ax = fig.add_subplot(grid[row, 0])
