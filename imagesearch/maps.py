@@ -66,9 +66,9 @@ def scatter_map(
 ):
     """A 2-d map coloured by label (tab20: 20 colours), each class's name written at its
     centroid (`class_names`), with some image thumbnails (every `thumbnail_every`-th image, at
-    most `max_thumbnails`, large enough to see) or word labels on top. Texts never overlap: one
-    that would cover an earlier one is moved a little or left out (see `place_texts`), class
-    names placed first. The figure is scaled to the notebooks' width (`plots.fit_width`)."""
+    most `max_thumbnails`, large enough to see, none covering another) or word labels on top.
+    Texts never overlap: one that would cover an earlier one is moved a little or left out (see
+    `place_texts`), class names placed first. The figure is scaled to the notebooks' width (`plots.fit_width`)."""
     import matplotlib.pyplot as plt
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
@@ -79,14 +79,6 @@ def scatter_map(
     for i, label in enumerate(classes):
         mask = labels == label
         ax.scatter(xy[mask, 0], xy[mask, 1], s=14, color=cmap(i), label=label, alpha=0.8)
-    if thumbnails is not None:
-        step = max(thumbnail_every, -(-len(xy) // max(max_thumbnails, 1)))
-        for row in range(0, len(xy), step):
-            box = OffsetImage(thumbnail(thumbnails[row], 56), zoom=1.0)
-            edge = cmap(classes.index(labels[row]))
-            ax.add_artist(
-                AnnotationBbox(box, xy[row], frameon=True, pad=0.1, bboxprops={"edgecolor": edge, "lw": 2})
-            )
     items = []
     if class_names and texts is None:
         for i, label in enumerate(classes):
@@ -111,6 +103,20 @@ def scatter_map(
     if len(classes) <= 25 and not (class_names and texts is None):
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), markerscale=2)
     fig.tight_layout()
+    if thumbnails is not None:
+        step = max(thumbnail_every, -(-len(xy) // max(max_thumbnails, 1)))
+        renderer, boxes = fig.canvas.get_renderer(), []
+        for row in range(0, len(xy), step):
+            edge = cmap(classes.index(labels[row]))
+            box = OffsetImage(thumbnail(thumbnails[row], 56), zoom=1.0)
+            artist = ax.add_artist(
+                AnnotationBbox(box, xy[row], frameon=True, pad=0.1, bboxprops={"edgecolor": edge, "lw": 2})
+            )
+            extent = artist.get_window_extent(renderer)
+            if any(extent.overlaps(other) for other in boxes):
+                artist.remove()  # thumbnails do not cover each other: a crowded spot shows one
+            else:
+                boxes.append(extent)
     place_texts(ax, items)
     return fig
 

@@ -53,6 +53,9 @@ def test_scatter_map_names_classes_at_their_centroids_without_overlap(tmp_path):
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     thumbnails = [a for a in fig.axes[0].artists if type(a).__name__ == "AnnotationBbox"]
     assert 0 < len(thumbnails) <= 24  # fewer, larger thumbnails: at most max_thumbnails
+    renderer = fig.canvas.get_renderer()
+    extents = [a.get_window_extent(renderer) for a in thumbnails]
+    assert not any(a.overlaps(b) for i, a in enumerate(extents) for b in extents[i + 1 :])
     assert fig.axes[0].get_legend() is None  # the names on the map replace the legend
     assert plots.figure_problems(fig) == []
     colours = {tuple(c.get_facecolor()[0]) for c in fig.axes[0].collections}
