@@ -1,22 +1,102 @@
-"""Pictures people would rather look at than read: result grids, contact sheets, heatmaps and charts.
+"""Pictures people would rather look at than read: result grids, contact sheets and heatmaps.
 
 matplotlib is imported inside each function, deferred on purpose: `import imagesearch.plots` stays
-fast. The 2-d UMAP maps are in maps.py.
+fast. The 2-d UMAP maps are in maps.py, the charts of numbers in charts.py (re-exported here).
+Every figure fits the notebooks' rules (issue 11): at most MAX_WIDTH_IN inches wide, so at most
+1000 px at the committed DPI, and no text under MIN_FONT_PT, so that it reads at GitHub's width;
+`notebook_figures` sets the notebooks up for them and `figure_problems` checks a figure.
 """
 
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from .charts import MAX_WIDTH_IN, MIN_FONT_PT, bar_chart, loss_curves, tradeoff_plot, vector_plot  # noqa: F401 (plots.*)
 from .images import ImageLoadError, load_rgb
 from .index import Result
 from .storage import atomic_path
+from .text import caption_tokens, class_words, word_forms
 
 THUMBNAIL = 160
+DPI = 100  # the notebooks' inline figures and save_figure's default: 1 inch = 100 px
+HIT, MISS = "#2ca02c", "#d62728"  # green and red borders of a result grid
+STYLE = {
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+    "figure.titlesize": 13,
+    "figure.dpi": DPI,
+    "savefig.dpi": DPI,
+}
+
+
+def notebook_figures() -> None:
+    """Set a notebook up for the figure rules: inline figures as PNG (sharp text; photo grids are
+    kept small by their thumbnails, not by JPEG) at DPI, cropped to their content, with the font
+    sizes of STYLE. One call in every notebook's first cell; outside IPython it sets the fonts."""
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update(STYLE)
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    if get_ipython() is None:
+        return
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("png", bbox_inches="tight", dpi=DPI)
+
+
+def fit_width(figsize: tuple[float, float], max_width: float = MAX_WIDTH_IN) -> tuple[float, float]:
+    """`figsize` scaled down (aspect kept) to at most `max_width` inches: a wider figure would be
+    shrunk by the reader's screen, and its text with it."""
+    width, height = figsize
+    scale = min(1.0, max_width / width)
+    return (width * scale, height * scale)
+
+
+def figure_problems(fig, dpi: int = DPI, max_px: int = 1000) -> list[str]:
+    """What breaks the figure rules in a drawn figure: wider than `max_px` once cropped to its
+    content at `dpi` (as the notebooks save it), or visible text under MIN_FONT_PT. Empty when
+    the figure reads at GitHub's width; the tests call it on every plot function."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    problems = []
+    width = fig.get_tightbbox(renderer).width * dpi
+    if width > max_px:
+        problems.append(f"{width:.0f} px wide at {dpi} dpi (at most {max_px})")
+    for text in fig.findobj(Text):
+        if text.get_visible() and text.get_text().strip() and text.get_fontsize() < MIN_FONT_PT:
+            problems.append(
+                f"text {text.get_text()[:30]!r} at {text.get_fontsize():g} pt (at least {MIN_FONT_PT})"
+            )
+    return problems
+
+
+def hit(
+    label: str, captions: Sequence[str] = (), *, labels: Sequence[str] = (), words: Sequence[str] = ()
+) -> bool:
+    """Whether a result answers its query: its label is one of `labels` (an image query's class,
+    or a focus class), or one of `words` (a text query's content words) names its class
+    (`text.class_words`: "man" names a person) or is a word of its captions (case aside, plurals
+    folded: "dogs" counts for "dog"). What a result grid's green border means; red is a miss."""
+    if label in set(labels):
+        return True
+    wanted = {w.lower() for w in words}
+    if wanted & class_words(label):
+        return True
+    return any(wanted & word_forms(caption_tokens(caption), wanted) for caption in captions)
 
 
 def thumbnail(path: str | os.PathLike, size: int = THUMBNAIL) -> np.ndarray:
@@ -33,47 +113,78 @@ def result_grid(
     queries: Sequence[tuple[str | os.PathLike | None, str]],
     results: Sequence[Sequence[Result]],
     *,
-    size: float = 1.9,
-    max_title: int = 24,
+    hits: Sequence[Sequence[bool]] | None = None,
+    notes: Sequence[Sequence[str]] | None = None,
+    size: float = 1.5,
+    max_title: int | None = None,
 ):
-    """A matplotlib figure: one row per query (query image first, then its results with label
-    and cosine score). A query without image (text) shows its text instead."""
+    """A matplotlib figure: one row per query, the query apart on the left (its image, or its
+    text for a text query), then its results: rank and label above each, cosine score (and its
+    `notes`, e.g. "train"/"test") under it. With `hits` (one bool per result, see `hit`) each
+    result gets a green (hit) or red (miss) border. Thumbnails shrink to keep the figure within
+    MAX_WIDTH_IN; labels are shortened to fit them."""
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
-    columns = 1 + max((len(r) for r in results), default=0)
-    fig, axes = plt.subplots(
-        len(queries), columns, figsize=(size * columns, size * 1.15 * len(queries)), squeeze=False
-    )
+    columns = max((len(r) for r in results), default=0)
+    size = min(size, MAX_WIDTH_IN / (columns + 1.3))
+    chars = max_title or max(6, int(size * 15))
+    fig = plt.figure(figsize=(size * (columns + 1.3), size * 1.8 * len(queries)))
+    grid = fig.add_gridspec(len(queries), columns + 2, width_ratios=[1, 0.3] + [1] * columns)
     for row, ((query_path, title), found) in enumerate(zip(queries, results)):
-        ax = axes[row][0]
+        ax = fig.add_subplot(grid[row, 0])
         if query_path is not None:
             ax.imshow(thumbnail(query_path))
+            ax.set_xlabel(textwrap.fill(title, chars), fontsize=MIN_FONT_PT)
         else:
             ax.set_facecolor("#f0f0f0")
-            ax.text(0.5, 0.5, title, ha="center", va="center", wrap=True, fontsize=11, weight="bold")
-        ax.set_title(f"query: {title}"[:max_title], fontsize=9, weight="bold")
-        for col in range(1, columns):
-            ax = axes[row][col]
-            if col - 1 < len(found):
-                result = found[col - 1]
-                ax.imshow(thumbnail(result.path))
-                ax.set_title(
-                    f"{result.rank}. {result.label}\n{result.score:.3f}"[: max_title * 2], fontsize=8
-                )
-        for ax in axes[row]:
-            ax.set_xticks([])
-            ax.set_yticks([])
-    fig.tight_layout()
+            ax.text(
+                0.5,
+                0.5,
+                textwrap.fill(title, max(6, chars - 3)),
+                ha="center",
+                va="center",
+                fontsize=11,
+                weight="bold",
+                transform=ax.transAxes,
+            )
+        ax.set_title("query", fontsize=MIN_FONT_PT + 1, weight="bold")
+        _bare(ax)
+        for col, result in enumerate(found):
+            ax = fig.add_subplot(grid[row, col + 2])
+            ax.imshow(thumbnail(result.path))
+            ax.set_title(f"{result.rank}. {result.label}"[:chars], fontsize=MIN_FONT_PT)
+            note = f" {notes[row][col]}" if notes is not None else ""
+            ax.set_xlabel(f"{result.score:.3f}{note}", fontsize=MIN_FONT_PT)
+            _bare(ax)
+            if hits is not None:
+                for spine in ax.spines.values():
+                    spine.set_edgecolor(HIT if hits[row][col] else MISS)
+                    spine.set_linewidth(4)
+    fig.tight_layout(h_pad=0.6, w_pad=0.3)
+    if hits is not None:
+        fig.legend(
+            handles=[Patch(color=HIT, label="hit"), Patch(color=MISS, label="miss")],
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.0),
+            ncol=2,
+            frameon=False,
+        )
     return fig
 
 
-def save_figure(fig, path: str | os.PathLike, dpi: int = 100) -> Path:
+def _bare(ax) -> None:
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def save_figure(fig, path: str | os.PathLike, dpi: int = DPI) -> Path:
     """Write a figure atomically (PNG unless the name says otherwise) and close it."""
     import matplotlib.pyplot as plt
 
     path = Path(path)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
+        fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png", bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -90,62 +201,67 @@ def image_grid(
     import matplotlib.pyplot as plt
 
     rows = max(1, -(-len(paths) // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * 1.2 * rows), squeeze=False)
+    size = min(size, MAX_WIDTH_IN / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * 1.25 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for i, path in enumerate(paths):
         ax = axes.flat[i]
         ax.imshow(thumbnail(path, 224))
         if titles is not None:
-            ax.set_title(titles[i], fontsize=9)
+            ax.set_title(titles[i], fontsize=MIN_FONT_PT)
     if suptitle:
-        fig.suptitle(suptitle, fontsize=12, weight="bold")
+        fig.suptitle(suptitle, fontsize=13, weight="bold")
     fig.tight_layout()
     return fig
+
+
+def cluster_order(matrix: np.ndarray) -> list[int]:
+    """Row order that puts alike rows (classes) next to each other: the leaves of an average-
+    linkage clustering of the rows, optimally ordered. Deterministic: no random start."""
+    from scipy.cluster.hierarchy import leaves_list, linkage
+
+    matrix = np.asarray(matrix, np.float64)
+    if len(matrix) < 3:
+        return list(range(len(matrix)))
+    return [int(i) for i in leaves_list(linkage(matrix, method="average", optimal_ordering=True))]
 
 
 def similarity_heatmap(
-    matrix: np.ndarray, labels: Sequence[str], *, title: str, cbar_label: str = "mean cosine"
+    matrix: np.ndarray,
+    labels: Sequence[str],
+    *,
+    title: str,
+    cbar_label: str = "mean cosine",
+    numbers: bool | None = None,
 ):
-    """A labelled class-by-class matrix with its values written in the cells."""
+    """A class-by-class matrix, classes ordered by `cluster_order` (classes the features confuse
+    sit side by side), a colour bar the matrix's height, and the values written in the cells
+    when they fit at MIN_FONT_PT (`numbers`; by default up to 12 classes)."""
     import matplotlib.pyplot as plt
+    from mpl_toolkits.axes_grid1 import make_axes_locatable
 
+    order = cluster_order(matrix)
+    matrix = np.asarray(matrix)[np.ix_(order, order)]
+    labels = [labels[i] for i in order]
     n = len(labels)
-    fig, ax = plt.subplots(figsize=(0.5 * n + 3, 0.5 * n + 2))
+    numbers = n <= 12 if numbers is None else numbers
+    side = min(MAX_WIDTH_IN - 2.6, 0.36 * n + 2.5)
+    fig, ax = plt.subplots(figsize=(side + 2.6, side + 1.0))
     image = ax.imshow(matrix, cmap="viridis")
     ax.set_xticks(range(n), labels, rotation=60, ha="right")
     ax.set_yticks(range(n), labels)
-    if n <= 25:
+    if numbers:
+        middle = (matrix.min() + matrix.max()) / 2
         for i in range(n):
             for j in range(n):
+                colour = "white" if matrix[i, j] < middle else "black"
                 ax.text(
-                    j,
-                    i,
-                    f"{matrix[i, j]:.2f}",
-                    ha="center",
-                    va="center",
-                    fontsize=6,
-                    color="white" if matrix[i, j] < matrix.mean() else "black",
+                    j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=MIN_FONT_PT, color=colour
                 )
-    fig.colorbar(image, ax=ax, label=cbar_label)
+    bar = make_axes_locatable(ax).append_axes("right", size="4%", pad=0.15)
+    fig.colorbar(image, cax=bar, label=cbar_label)
     ax.set_title(title)
-    fig.tight_layout()
-    return fig
-
-
-def loss_curves(history: dict[str, list[float]], *, title: str = "joint model training"):
-    """Training and validation loss by epoch (cosine loss: -1 is perfect)."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for key, style in (("loss", "-"), ("val_loss", "--")):
-        if key in history:
-            ax.plot(range(1, len(history[key]) + 1), history[key], style, label=key.replace("_", " "))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss (negative cosine)")
-    ax.set_title(title)
-    ax.legend()
-    ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
@@ -156,8 +272,8 @@ def captioned_grid(
     captions: Sequence[str],
     *,
     columns: int = 4,
-    size: float = 3.4,
-    width: int = 34,
+    size: float = 2.45,
+    width: int = 30,
     lines: int = 3,
     suptitle: str | None = None,
 ):
@@ -173,103 +289,3 @@ def captioned_grid(
             wrapped[-1] = wrapped[-1][: width - 3] + "..."
         titles.append("\n".join([f"[{label}]", *wrapped]))
     return image_grid(paths, titles, columns=columns, size=size, suptitle=suptitle)
-
-
-def bar_chart(
-    names: Sequence[str],
-    values: Sequence[float],
-    *,
-    title: str,
-    xlabel: str,
-    highlight: Sequence[str] = (),
-    highlight_label: str = "",
-    other_label: str = "",
-    value_format: str = "{:g}",
-    reference: float | None = None,
-    reference_label: str = "",
-):
-    """Horizontal bars, the first name on top, values written at the bar ends; names in
-    `highlight` get another colour (e.g. caption words that are class names); `reference` draws
-    a dashed vertical line (e.g. the chance level)."""
-    import matplotlib.pyplot as plt
-
-    names, values = list(names), [float(v) for v in values]
-    marked = [name in set(highlight) for name in names]
-    fig, ax = plt.subplots(figsize=(8, 0.32 * len(names) + 1.4))
-    colours = ["tab:orange" if m else "tab:blue" for m in marked]
-    ax.barh(range(len(names)), values, color=colours)
-    ax.set_yticks(range(len(names)), names)
-    ax.invert_yaxis()
-    for i, value in enumerate(values):
-        ax.text(value, i, " " + value_format.format(value), va="center", fontsize=8)
-    handles = []
-    if any(marked) and highlight_label:
-        from matplotlib.patches import Patch
-
-        handles = [
-            Patch(color="tab:orange", label=highlight_label),
-            Patch(color="tab:blue", label=other_label or "other"),
-        ]
-    if reference is not None:
-        handles.append(
-            ax.axvline(reference, color="black", ls="--", lw=1, label=reference_label or "reference")
-        )
-    if handles:
-        ax.legend(handles=handles, loc="lower right")
-    ax.set_xlabel(xlabel)
-    ax.set_title(title)
-    ax.margins(x=0.1)
-    fig.tight_layout()
-    return fig
-
-
-def vector_plot(vector: np.ndarray, *, title: str, ylabel: str = "activation"):
-    """One embedding two ways: each dimension's value, and the values sorted, which shows how
-    few channels carry most of the signal and how many are (near) zero."""
-    import matplotlib.pyplot as plt
-
-    vector = np.asarray(vector, dtype=np.float32).reshape(-1)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 3.6), gridspec_kw={"width_ratios": [2, 1]})
-    left.bar(range(len(vector)), vector, width=1.0, color="tab:blue")
-    left.set_xlim(-0.5, len(vector) - 0.5)
-    left.set_xlabel("dimension (channel)")
-    left.set_ylabel(ylabel)
-    left.set_title(title)
-    right.plot(np.sort(vector)[::-1], color="tab:blue")
-    right.axhline(0, color="gray", lw=0.8)
-    right.set_xlabel("rank")
-    right.set_ylabel(ylabel)
-    right.set_title(f"sorted: {int(np.sum(vector == 0))} of {len(vector)} are 0")
-    for ax in (left, right):
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
-
-
-def tradeoff_plot(rows: Sequence[dict], *, k: int = 10, title: str = "Annoy: trees vs recall and speed"):
-    """Number of Annoy trees (log x) against recall@k (left axis) and the time of one query
-    (right axis), with exact search's time as a dashed line: what `experiments.trees_tradeoff` measured."""
-    import matplotlib.pyplot as plt
-
-    trees = [row["trees"] for row in rows]
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    ax.plot(trees, [row["recall"] for row in rows], "o-", color="tab:blue", label=f"recall@{k}")
-    ax.set_xscale("log")
-    ax.set_xticks(trees, [str(t) for t in trees])
-    ax.set_ylim(0, 1.05)
-    ax.set_xlabel("Annoy trees (log scale)")
-    ax.set_ylabel(f"recall@{k} against exact search", color="tab:blue")
-    ax.grid(alpha=0.3)
-    right = ax.twinx()
-    right.plot(trees, [row["query_ms"] for row in rows], "s-", color="tab:red", label="Annoy query")
-    # exact search does not depend on the trees: its fastest measurement is the least disturbed
-    right.axhline(
-        float(np.min([row["exact_ms"] for row in rows])), color="tab:red", ls="--", label="exact query"
-    )
-    right.set_ylim(bottom=0)
-    right.set_ylabel("time per query (ms)", color="tab:red")
-    handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
-    ax.legend(handles, [h.get_label() for h in handles], loc="center right")
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig

@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from imagesearch import plots  # noqa: E402
+from imagesearch.index import Result  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -99,3 +100,115 @@ def test_bar_chart_draws_a_reference_line():
     ax = fig.axes[0]
     assert list(ax.lines[0].get_xdata()) == [0.05, 0.05]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["chance"]
+
+
+# --- the figure rules (issue 11): at most 1000 px wide at the notebooks' DPI, text >= 10 pt ----
+
+
+def result(rank, path, label="red", score=0.5):
+    return Result(rank=rank, row=rank, path=str(path), label=label, score=score)
+
+
+def test_result_grid_sets_the_query_apart_scores_under_and_hits_as_borders(images):
+    found = [
+        [result(i + 1, images[i % 3], label, 0.9 - i / 10) for i, label in enumerate(["red", "green", "red"])]
+    ]
+    fig = plots.result_grid(
+        [(images[0], "red")], found, hits=[[True, False, True]], notes=[["train", "test", "val"]]
+    )
+    query, *cells = [ax for ax in fig.axes]
+    assert query.get_title() == "query" and query.get_xlabel() == "red"
+    assert [ax.get_title() for ax in cells] == ["1. red", "2. green", "3. red"]
+    assert [ax.get_xlabel() for ax in cells] == ["0.900 train", "0.800 test", "0.700 val"]
+    colours = [matplotlib.colors.to_hex(ax.spines["top"].get_edgecolor()) for ax in cells]
+    assert colours == [plots.HIT, plots.MISS, plots.HIT]
+    # the query's column stands apart: a gap wider than between two results
+    boxes = [ax.get_position() for ax in fig.axes]
+    assert boxes[1].x0 - boxes[0].x1 > 1.5 * (boxes[2].x0 - boxes[1].x1)
+    assert plots.figure_problems(fig) == []
+
+
+def test_a_wide_result_grid_shrinks_to_the_width_and_a_text_query_shows_its_text(images):
+    found = [[result(i + 1, images[0], "potted plant") for i in range(12)]]
+    fig = plots.result_grid([(None, "dog on a beach")], found)
+    assert fig.axes[0].texts[0].get_text().replace("\n", " ") == "dog on a beach"
+    assert plots.figure_problems(fig) == []
+
+
+@pytest.mark.parametrize("n", [5, 20])
+def test_heatmap_is_clustered_readable_and_its_colour_bar_is_the_matrix_height(n):
+    rng = np.random.default_rng(0)
+    groups = np.arange(n) % 2  # two blocks of alike classes, interleaved in the label order
+    matrix = np.where(groups[:, None] == groups[None, :], 0.8, 0.2) + rng.uniform(0, 0.05, (n, n))
+    labels = [f"class {i}" for i in range(n)]
+    fig = plots.similarity_heatmap(matrix, labels, title="cosine")
+    ax, bar = fig.axes
+    shown = [t.get_text() for t in ax.get_yticklabels()]
+    assert sorted(shown) == sorted(labels)
+    order = [int(name.split()[1]) % 2 for name in shown]
+    assert order == sorted(order) or order == sorted(order, reverse=True)  # the blocks sit together
+    assert bool(ax.texts) == (n <= 12)  # numbers only where they fit at 10 pt
+    fig.canvas.draw()
+    assert bar.get_position().height == pytest.approx(ax.get_position().height, rel=0.02)
+    assert plots.figure_problems(fig) == []
+
+
+def test_cluster_order_is_a_deterministic_permutation():
+    matrix = np.array([[1.0, 0.1, 0.9], [0.1, 1.0, 0.2], [0.9, 0.2, 1.0]])
+    order = plots.cluster_order(matrix)
+    assert sorted(order) == [0, 1, 2] and order == plots.cluster_order(matrix)
+    assert abs(order.index(0) - order.index(2)) == 1  # the alike rows 0 and 2 are neighbours
+
+
+def test_every_plot_function_meets_the_figure_rules(images):
+    rows = [{"trees": t, "recall": 0.9, "query_ms": 0.1, "exact_ms": 0.2, "build_s": 0.1} for t in (1, 10)]
+    figures = {
+        "image_grid": plots.image_grid(images * 4, [f"image {i}" for i in range(12)], suptitle="grid"),
+        "captioned_grid": plots.captioned_grid(images * 3, ["red"] * 9, ["a caption " * 8] * 9),
+        "bar_chart": plots.bar_chart(
+            [f"class {i}" for i in range(20)], np.linspace(0, 1, 20), title="t", xlabel="x"
+        ),
+        "vector_plot": plots.vector_plot(np.arange(512, dtype=np.float32), title="v"),
+        "tradeoff_plot": plots.tradeoff_plot(rows),
+        "loss_curves": plots.loss_curves({"loss": [-0.5, -0.9], "val_loss": [-0.4, -0.7]}),
+    }
+    assert {name: plots.figure_problems(fig) for name, fig in figures.items()} == {
+        name: [] for name in figures
+    }
+
+
+def test_figure_problems_names_wide_figures_and_small_text():
+    fig, ax = plt.subplots(figsize=(14, 3))
+    ax.set_title("tiny", fontsize=7)
+    problems = plots.figure_problems(fig)
+    assert any("px wide" in p for p in problems) and any("'tiny' at 7 pt" in p for p in problems)
+
+
+def test_fit_width_keeps_the_aspect():
+    assert plots.fit_width((14, 10)) == pytest.approx((plots.MAX_WIDTH_IN, 10 * plots.MAX_WIDTH_IN / 14))
+    assert plots.fit_width((6, 4)) == (6, 4)
+
+
+@pytest.mark.parametrize(
+    ("label", "captions", "labels", "words", "expected"),
+    [
+        ("dog", [], ["dog"], [], True),  # same class as an image query
+        ("cat", [], ["dog"], [], False),
+        ("potted plant", ["A black dog lies by a plant."], [], ["dog"], True),  # the word in a caption
+        ("cat", ["Two dogs on a rug."], [], ["dog"], True),  # plurals fold
+        ("person", [], [], ["man"], True),  # a synonym names the class
+        ("potted plant", [], [], ["plant"], True),  # a word of the label
+        ("boat", ["A boat on a lake."], [], ["ocean"], False),
+        ("bus", ["A doghouse."], [], ["dog"], False),  # words, not substrings
+    ],
+)
+def test_hit(label, captions, labels, words, expected):
+    assert plots.hit(label, captions, labels=labels, words=words) is expected
+
+
+def test_notebook_figures_sets_the_font_sizes_outside_a_notebook():
+    with matplotlib.rc_context():
+        plots.notebook_figures()
+        assert plt.rcParams["figure.dpi"] == plots.DPI
+        sizes = ("font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize", "legend.fontsize")
+        assert min(plt.rcParams[key] for key in sizes) >= plots.MIN_FONT_PT
