@@ -5,6 +5,11 @@
 `train_joint_index` trains the image -> word-space model on those cached features and indexes
 every image in word space. Both reuse what the folder already holds, and neither is needed to
 search: the engine (`engine.py`) only reads what they wrote.
+
+The index's JSON is the commit point: class weights, maps and the joint model are written
+first, under names of the new generation that the JSON then records ("class_weights",
+"model_dir"; the maps follow the index's generation), so an interrupted (re)build or
+retraining leaves the previous index whole, with its own weights, maps and model.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from .backends import index_file
 from .datasets import Dataset
-from .features import DEFAULT_RESAMPLE, MAPS_DTYPE, extract_features
+from .features import DEFAULT_RESAMPLE, extract_features
 from .focus import ClassWeights, fit_class_weights
 from .index import DEFAULT_TREES, EmbeddingIndex
 from .joint import DEFAULT_EPOCHS
@@ -30,9 +36,9 @@ from .targets import DEFAULT_TARGETS, TARGETS, caption_targets, label_targets
 
 IMAGES = "images"
 JOINT = "joint"  # the joint-space index: NAME.ann/.npy/.json beside the image index
-JOINT_MODEL_DIR = "joint"  # the trained head: joint/joint.keras + joint/joint.json
-CLASS_WEIGHTS_FILE = "class_weights.npz"
-MAPS_FILE = f"{IMAGES}.maps.npy"  # n x 7 x 7 x 512 float16, rows as images.npy
+JOINT_MODEL_DIR = "joint"  # the trained head: joint/joint.keras + joint/joint.json (generation 0)
+CLASS_WEIGHTS_FILE = "class_weights.npz"  # generation 0; later ones class_weights.gG.npz
+MAPS_FILE = f"{IMAGES}.maps.npy"  # n x 7 x 7 x 512 float16, rows as images.npy (generation 0)
 SPLIT_SEED = 0
 
 
@@ -43,6 +49,31 @@ class BuildReport:
     skipped: list[tuple[str, str]]
     features_from_cache: bool
     reused: bool = False
+
+
+def _next_generation(meta_file: Path) -> int:
+    """0 in a new folder; one past the generation a folder's index JSON names."""
+    return int(json.loads(meta_file.read_text()).get("generation", 0)) + 1 if meta_file.exists() else 0
+
+
+def _generational(name: str, generation: int) -> str:
+    stem, dot, suffix = name.partition(".")
+    return name if generation == 0 else f"{stem}.g{generation}{dot}{suffix}"
+
+
+def class_weights_file(folder: str | os.PathLike, metadata: dict[str, Any]) -> Path:
+    """The class weights an image index's JSON names (older indexes: class_weights.npz)."""
+    return Path(folder) / metadata.get("class_weights", CLASS_WEIGHTS_FILE)
+
+
+def maps_file(folder: str | os.PathLike, images: EmbeddingIndex) -> Path:
+    """The focus maps of an image index's generation (absent when it keeps none)."""
+    return images.files(folder, IMAGES).maps
+
+
+def joint_model_dir(folder: str | os.PathLike, metadata: dict[str, Any]) -> Path:
+    """The joint model a joint index's JSON names (older indexes: joint/)."""
+    return Path(folder) / metadata.get("model_dir", JOINT_MODEL_DIR)
 
 
 def index_image_model(metadata: dict[str, Any]) -> LazyImageModel:
@@ -101,16 +132,18 @@ def build_index(
         "resample": DEFAULT_RESAMPLE,
         "n_trees": n_trees,
     }
+    old = None
     if (out / f"{IMAGES}.json").exists():
         old = json.loads((out / f"{IMAGES}.json").read_text())
+        old_maps = index_file(out, IMAGES, old.get("backend", "annoy"), int(old.get("generation", 0))).maps
         compared = {
             k: v for k, v in settings.items() if k != "n_trees" or backend == "annoy"
         }  # Annoy's alone
         same = old.get("model") == model and all(old.get(k) == v for k, v in compared.items())
         same = same and old.get("backend", "annoy") == backend
         want_maps = maps and image_model.has_maps
-        if same and (out / CLASS_WEIGHTS_FILE).exists():
-            if not want_maps or (out / MAPS_FILE).exists():
+        if same and class_weights_file(out, old).exists():
+            if not want_maps or old_maps.exists():
                 return BuildReport(out, old["count"], old.get("skipped", []), True, reused=True)
             # the same index without its maps: rebuilt below with them (same features, same split)
         elif not force:
@@ -122,6 +155,8 @@ def build_index(
     records = item_records(dataset, features.item_numbers)
     labels = [record["label"] for record in records]
     split = stratified_split(labels, seed=SPLIT_SEED)
+    generation = _next_generation(out / f"{IMAGES}.json")
+    weights_name = _generational(CLASS_WEIGHTS_FILE, generation)
     index = EmbeddingIndex.build(
         features.features,
         records,
@@ -130,8 +165,10 @@ def build_index(
         backend=backend,
         split=split.to_json(),
         skipped=features.skipped,
+        class_weights=weights_name,
         **{k: v for k, v in settings.items() if k != "n_trees"},
     )
+    index.metadata["generation"] = generation
     # Focus weights: the ImageNet head where the model has one, else a classifier of our own.
     if image_model.class_weights is not None:
         weights_ = ClassWeights(image_model.class_weights, tuple(image_model.class_names), "imagenet")
@@ -142,7 +179,7 @@ def build_index(
             split.train,
             source=f"logistic regression on {dataset.name} training split",
         )
-    with atomic_path(out / CLASS_WEIGHTS_FILE) as tmp:
+    with atomic_path(out / weights_name) as tmp:
         with open(tmp, "wb") as f:
             np.savez(
                 f,
@@ -151,23 +188,10 @@ def build_index(
                 source=np.asarray(weights_.source),
                 intercept=weights_.intercepts,
             )
-    if features.maps is not None:
-        write_maps(out / MAPS_FILE, features.maps)
-    else:
-        (out / MAPS_FILE).unlink(missing_ok=True)  # never leave another index's maps behind
-    index.save(out, IMAGES)
+    index.save(out, IMAGES, maps=features.maps)  # the commit; then the old generation's files go
+    if old is not None and class_weights_file(out, old).name != weights_name:
+        class_weights_file(out, old).unlink(missing_ok=True)
     return BuildReport(out, len(records), features.skipped, features.from_cache)
-
-
-def write_maps(path: Path, maps: np.ndarray) -> None:
-    """Write the focus maps (float16) atomically; a memory-mapped file is copied, never read
-    into memory whole."""
-    with atomic_path(path) as tmp:
-        if isinstance(maps, np.memmap) and maps.filename:
-            shutil.copyfile(maps.filename, tmp)
-        else:
-            with open(tmp, "wb") as f:  # a file object: np.save would append .npy to a path
-                np.save(f, np.asarray(maps, MAPS_DTYPE), allow_pickle=False)
 
 
 def joint_settings(images: EmbeddingIndex, vectors: str, vector_dim: int) -> dict[str, Any]:
@@ -259,7 +283,10 @@ def train_joint_index(
         verbose=verbose,
         settings=joint_settings(images, vectors, kv.vector_size),
     )
-    model.save(folder / JOINT_MODEL_DIR)
+    generation = _next_generation(folder / f"{JOINT}.json")
+    old = json.loads((folder / f"{JOINT}.json").read_text()) if generation else None
+    model_dir = _generational(JOINT_MODEL_DIR, generation)
+    model.save(folder / model_dir)
     joint = EmbeddingIndex.build(
         model.embed(images.vectors),
         images.records,
@@ -271,8 +298,12 @@ def train_joint_index(
         dataset_hash=images.metadata.get("dataset_hash"),
         split=images.metadata["split"],
         backend=images.backend,
+        model_dir=model_dir,
     )
-    joint.save(folder, JOINT)
+    joint.metadata["generation"] = generation
+    joint.save(folder, JOINT)  # the commit; then the old model goes
+    if old is not None and joint_model_dir(folder, old).name != model_dir:
+        shutil.rmtree(joint_model_dir(folder, old), ignore_errors=True)
     return model
 
 
@@ -297,7 +328,7 @@ def joint_variant(
         wanted = {"head": head, "targets": targets, "word_vectors": vectors}
         if all(meta.get(key) == value for key, value in wanted.items()):
             return out
-    ignore = shutil.ignore_patterns(f"{JOINT}.*", JOINT_MODEL_DIR)
+    ignore = shutil.ignore_patterns(f"{JOINT}.*", JOINT_MODEL_DIR)  # joint.gG too
     shutil.copytree(folder, out, ignore=ignore, dirs_exist_ok=True)
     train_joint_index(out, head=head, targets=targets, vectors=vectors, **train)
     return out
