@@ -17,10 +17,9 @@ ever returned. Both libraries are imported when first used (faiss/usearch never 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +48,6 @@ class AnnoyBackend:
     """Annoy's angular forest: fast, memory-mapped, but frozen after its build."""
 
     name = "annoy"
-    suffix = ".ann"
     updatable = False
 
     def __init__(self, dim: int, *, n_trees: int = DEFAULT_TREES, seed: int = 0):
@@ -104,7 +102,6 @@ class UsearchBackend:
     """usearch's HNSW graph over inner products, float16 storage by default; keys are rows."""
 
     name = "usearch"
-    suffix = ".usearch"
     updatable = True
 
     def __init__(
@@ -216,22 +213,3 @@ def make_backend(name: str, dim: int, settings: dict[str, Any] | None = None):
         keys = ("dtype", "connectivity", "expansion_add", "expansion_search")
         return UsearchBackend(dim, **{k: settings[k] for k in keys if k in settings})
     raise BackendError(f"unknown index backend {name!r}: choose one of {', '.join(BACKENDS)}.")
-
-
-class GenerationFiles(NamedTuple):
-    """The files of one index generation; the JSON names the generation, and is written last."""
-
-    ann: Path
-    vectors: Path
-    items: Path  # the records, by column (records.py)
-    maps: Path  # the focus maps, in image indexes of models that have them
-
-    def written(self, maps: bool) -> set[Path]:
-        return {self.ann, self.vectors, self.items} | ({self.maps} if maps else set())
-
-
-def index_file(folder: os.PathLike, name: str, backend: str, generation: int) -> GenerationFiles:
-    """The files of an index generation; generation 0 keeps the plain names."""
-    stem = Path(folder) / (name if generation == 0 else f"{name}.g{generation}")
-    suffix = AnnoyBackend.suffix if backend == "annoy" else UsearchBackend.suffix
-    return GenerationFiles(*(Path(f"{stem}{end}") for end in (suffix, ".npy", ".items.arrow", ".maps.npy")))

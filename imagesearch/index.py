@@ -27,15 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from .backends import (
-    DEFAULT_TREES,
-    BackendError,
-    GenerationFiles,
-    cosine_from_angular,
-    index_file,
-    make_backend,
-)
+from .backends import DEFAULT_TREES, BackendError, cosine_from_angular, make_backend
 from .features import l2_normalize
+from .layout import GenerationFiles, index_file
 from .records import Records
 from .storage import ImageSearchError, write_npy, write_text_atomic
 

@@ -23,22 +23,29 @@ from typing import Any
 
 import numpy as np
 
-from .backends import index_file
 from .datasets import Dataset
 from .features import DEFAULT_RESAMPLE, extract_features
 from .focus import ClassWeights, fit_class_weights
 from .index import DEFAULT_TREES, EmbeddingIndex
 from .joint import DEFAULT_EPOCHS
+from .layout import (  # noqa: F401  (the names of an index folder's files, imported from here too)
+    CLASS_WEIGHTS_FILE,
+    IMAGES,
+    JOINT,
+    JOINT_MODEL_DIR,
+    MAPS_FILE,
+    class_weights_file,
+    generational,
+    index_file,
+    joint_model_dir,
+    maps_file,
+    next_generation,
+)
 from .models import DEFAULT_MODEL, LazyImageModel
 from .splits import Split, stratified_split
 from .storage import ImageSearchError, atomic_path
 from .targets import DEFAULT_TARGETS, TARGETS, caption_targets, label_targets
 
-IMAGES = "images"
-JOINT = "joint"  # the joint-space index: NAME.ann/.npy/.json beside the image index
-JOINT_MODEL_DIR = "joint"  # the trained head: joint/joint.keras + joint/joint.json (generation 0)
-CLASS_WEIGHTS_FILE = "class_weights.npz"  # generation 0; later ones class_weights.gG.npz
-MAPS_FILE = f"{IMAGES}.maps.npy"  # n x 7 x 7 x 512 float16, rows as images.npy (generation 0)
 SPLIT_SEED = 0
 
 
@@ -49,31 +56,6 @@ class BuildReport:
     skipped: list[tuple[str, str]]
     features_from_cache: bool
     reused: bool = False
-
-
-def _next_generation(meta_file: Path) -> int:
-    """0 in a new folder; one past the generation a folder's index JSON names."""
-    return int(json.loads(meta_file.read_text()).get("generation", 0)) + 1 if meta_file.exists() else 0
-
-
-def _generational(name: str, generation: int) -> str:
-    stem, dot, suffix = name.partition(".")
-    return name if generation == 0 else f"{stem}.g{generation}{dot}{suffix}"
-
-
-def class_weights_file(folder: str | os.PathLike, metadata: dict[str, Any]) -> Path:
-    """The class weights an image index's JSON names (older indexes: class_weights.npz)."""
-    return Path(folder) / metadata.get("class_weights", CLASS_WEIGHTS_FILE)
-
-
-def maps_file(folder: str | os.PathLike, images: EmbeddingIndex) -> Path:
-    """The focus maps of an image index's generation (absent when it keeps none)."""
-    return images.files(folder, IMAGES).maps
-
-
-def joint_model_dir(folder: str | os.PathLike, metadata: dict[str, Any]) -> Path:
-    """The joint model a joint index's JSON names (older indexes: joint/)."""
-    return Path(folder) / metadata.get("model_dir", JOINT_MODEL_DIR)
 
 
 def index_image_model(metadata: dict[str, Any]) -> LazyImageModel:
@@ -155,8 +137,8 @@ def build_index(
     records = item_records(dataset, features.item_numbers)
     labels = [record["label"] for record in records]
     split = stratified_split(labels, seed=SPLIT_SEED)
-    generation = _next_generation(out / f"{IMAGES}.json")
-    weights_name = _generational(CLASS_WEIGHTS_FILE, generation)
+    generation = next_generation(out / f"{IMAGES}.json")
+    weights_name = generational(CLASS_WEIGHTS_FILE, generation)
     index = EmbeddingIndex.build(
         features.features,
         records,
@@ -283,9 +265,9 @@ def train_joint_index(
         verbose=verbose,
         settings=joint_settings(images, vectors, kv.vector_size),
     )
-    generation = _next_generation(folder / f"{JOINT}.json")
+    generation = next_generation(folder / f"{JOINT}.json")
     old = json.loads((folder / f"{JOINT}.json").read_text()) if generation else None
-    model_dir = _generational(JOINT_MODEL_DIR, generation)
+    model_dir = generational(JOINT_MODEL_DIR, generation)
     model.save(folder / model_dir)
     joint = EmbeddingIndex.build(
         model.embed(images.vectors),

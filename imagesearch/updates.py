@@ -23,15 +23,8 @@ import numpy as np
 from .datasets import IMAGE_EXTENSIONS, Dataset, class_to_label
 from .features import DEFAULT_RESAMPLE, MAPS_DTYPE, embed_image_maps, embed_images
 from .index import EmbeddingIndex
-from .indexing import (
-    IMAGES,
-    JOINT,
-    index_image_model,
-    item_records,
-    joint_model_dir,
-    joint_settings,
-    maps_file,
-)
+from .indexing import index_image_model, item_records, joint_settings
+from .layout import IMAGES, JOINT, joint_model_dir, maps_file
 from .storage import ImageSearchError, write_npy
 
 
