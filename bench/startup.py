@@ -60,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(
             f"error: {args.index} has no joint model; run python -m imagesearch train {args.index}"
         )
-    image = json.loads((args.index / "images.json").read_text())["items"][0]["path"]
+    from imagesearch.index import EmbeddingIndex  # the items are in images.items.arrow since format 2
+
+    image = EmbeddingIndex.load(args.index).records[0]["path"]
     vectors = json.loads(joint.read_text())["word_vectors"]
     cli = [sys.executable, "-m", "imagesearch", "search", str(args.index), "--json"]
 

@@ -17,7 +17,6 @@ ever returned. Both libraries are imported when first used (faiss/usearch never 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,6 @@ class AnnoyBackend:
     """Annoy's angular forest: fast, memory-mapped, but frozen after its build."""
 
     name = "annoy"
-    suffix = ".ann"
     updatable = False
 
     def __init__(self, dim: int, *, n_trees: int = DEFAULT_TREES, seed: int = 0):
@@ -104,7 +102,6 @@ class UsearchBackend:
     """usearch's HNSW graph over inner products, float16 storage by default; keys are rows."""
 
     name = "usearch"
-    suffix = ".usearch"
     updatable = True
 
     def __init__(
@@ -124,6 +121,7 @@ class UsearchBackend:
             expansion_search,
         )
         self._index = None
+        self._path = None  # the file a memory-mapped (read-only) index views
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -163,20 +161,23 @@ class UsearchBackend:
 
     def add(self, all_vectors: np.ndarray) -> None:
         """Insert the rows past the ones already indexed (the new tail of `all_vectors`)."""
+        self._writable()
         start = len(self._index)
         new = np.ascontiguousarray(all_vectors[start:], dtype=np.float32)
         if len(new):
             self._index.add(np.arange(start, start + len(new)), new)
 
     def remove(self, rows: Sequence[int], all_vectors: np.ndarray) -> None:
-        """Remove `rows`, then renumber the keys after them so that keys stay rows."""
+        """Remove `rows`, then renumber the keys after them so that keys stay rows: one bulk
+        rename, in ascending order, so that each target key is free when it is taken."""
+        self._writable()
         rows = np.unique(np.asarray(rows, dtype=np.int64))
         old_count = len(self._index)
         self._index.remove(rows)
         kept = np.setdiff1d(np.arange(old_count), rows)
-        for new_row, old_row in enumerate(kept):  # ascending: the target key is always free
-            if new_row != old_row:
-                self._index.rename(int(old_row), int(new_row))
+        moved = kept != np.arange(len(kept))
+        if moved.any():
+            self._index.rename(kept[moved], np.flatnonzero(moved))
         if len(self._index) != len(all_vectors):
             raise BackendError(
                 f"usearch holds {len(self._index)} items after removal, expected {len(all_vectors)}"
@@ -187,11 +188,18 @@ class UsearchBackend:
             self._index.save(str(tmp))
 
     def load(self, path: Path) -> None:
-        self._index = self._new()
+        """Memory-map the saved graph (opening reads nothing); an update loads it (`_writable`)."""
+        self._index, self._path = self._new(), Path(path)
         try:
-            self._index.load(str(path))
+            self._index.view(str(path))
         except (OSError, RuntimeError) as error:
             raise BackendError(f"cannot open {path} ({error}); rebuild the index.") from None
+
+    def _writable(self) -> None:
+        if self._path is not None:  # a view: read the file into memory before changing it
+            self._index = self._new()
+            self._index.load(str(self._path))
+            self._path = None
 
 
 def make_backend(name: str, dim: int, settings: dict[str, Any] | None = None):
@@ -205,10 +213,3 @@ def make_backend(name: str, dim: int, settings: dict[str, Any] | None = None):
         keys = ("dtype", "connectivity", "expansion_add", "expansion_search")
         return UsearchBackend(dim, **{k: settings[k] for k in keys if k in settings})
     raise BackendError(f"unknown index backend {name!r}: choose one of {', '.join(BACKENDS)}.")
-
-
-def index_file(folder: os.PathLike, name: str, backend: str, generation: int) -> tuple[Path, Path]:
-    """(ANN file, vectors file) of an index generation; generation 0 keeps the plain names."""
-    stem = name if generation == 0 else f"{name}.g{generation}"
-    suffix = AnnoyBackend.suffix if backend == "annoy" else UsearchBackend.suffix
-    return Path(folder) / f"{stem}{suffix}", Path(folder) / f"{stem}.npy"

@@ -23,13 +23,13 @@ from .feedback import feedback_scores, top_rows
 from .focus import ClassWeights, focused_query, focused_search
 from .index import EmbeddingIndex, IndexLoadError, Result, exact_search
 from .indexing import (
-    CLASS_WEIGHTS_FILE,
     IMAGES,
     JOINT,
-    JOINT_MODEL_DIR,
-    MAPS_FILE,
+    class_weights_file,
     index_image_model,
+    joint_model_dir,
     joint_settings,
+    maps_file,
 )
 from .models import LazyImageModel
 from .splits import Split
@@ -83,7 +83,7 @@ class SearchEngine:
 
     @cached_property
     def class_weights(self) -> ClassWeights:
-        path = self.folder / CLASS_WEIGHTS_FILE
+        path = class_weights_file(self.folder, self.images.metadata)
         if not path.exists():
             raise IndexLoadError(f"{path} is missing; rebuild the index to search with focus.")
         with np.load(path) as data:
@@ -95,7 +95,7 @@ class SearchEngine:
     @cached_property
     def focus_maps(self) -> np.ndarray | None:
         """The images' convolution maps (memory-mapped), or None: focus then re-weights."""
-        path = self.folder / MAPS_FILE
+        path = maps_file(self.folder, self.images)
         if not path.exists():
             return None
         maps = np.load(path, mmap_mode="r")
@@ -259,7 +259,7 @@ class SearchEngine:
         from .joint import load_joint_model
 
         expect = joint_settings(self.images, self.vectors_name, self.joint_index.dim)
-        return load_joint_model(self.folder / JOINT_MODEL_DIR, expect=expect)
+        return load_joint_model(joint_model_dir(self.folder, self.joint_index.metadata), expect=expect)
 
     @cached_property
     def tag_words(self) -> tuple[list[str], np.ndarray]:

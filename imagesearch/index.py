@@ -5,18 +5,21 @@ search sits beside it, to measure Annoy's recall and to serve re-weighted ("focu
 Large collections use another backend (`backends.py`, recorded as "backend" in the metadata;
 none recorded = Annoy), which also adds and removes items after the build.
 An index folder holds, per index name: `NAME.ann` (or `NAME.usearch`), `NAME.npy` (the unit
-vectors) and `NAME.json` (model, dimension, items, build settings, data set hash), written
-atomically, the JSON last, so that a folder with a JSON file always holds a complete index.
-Adds and removes write a new generation (`NAME.gG.*`, named in the JSON's "generation") and
-delete the old files only after the JSON points at the new ones: an interrupted update leaves
-the previous index whole.
+vectors), `NAME.items.arrow` (path, label, key, captions of each row, by column: records.py),
+for image indexes `NAME.maps.npy` (focus maps), and `NAME.json` (model, dimension, count, build
+settings, data set hash: what a person reads), written atomically, the JSON last, so that a
+folder with a JSON file always holds a complete index. Adds, removes and rebuilds write a new
+generation (`NAME.gG.*`, named in the JSON's "generation") and delete the old files only after
+the JSON points at the new ones: an interrupted update leaves the previous index whole. Rows
+are copied from file to file in blocks: no update reads every vector (or map) into memory.
+(Indexes written before format 2 keep their items in the JSON; they still open.)
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -24,9 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from .backends import DEFAULT_TREES, BackendError, cosine_from_angular, index_file, make_backend
+from .backends import DEFAULT_TREES, BackendError, cosine_from_angular, make_backend
 from .features import l2_normalize
-from .storage import ImageSearchError, atomic_path, write_text_atomic
+from .layout import GenerationFiles, index_file
+from .records import Records
+from .storage import ImageSearchError, write_npy, write_text_atomic
 
 __all__ = [
     "DEFAULT_TREES",
@@ -36,7 +41,8 @@ __all__ = [
     "Result",
     "exact_search",
 ]
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 1: the items in the JSON; 2: in NAME.items.arrow
+Maps = np.ndarray | Callable[[Path], None] | None  # an array, or a function writing the file given
 
 
 class IndexLoadError(ImageSearchError):
@@ -75,16 +81,26 @@ def exact_search(
 
 
 class EmbeddingIndex:
-    """Unit vectors + Annoy index + metadata (`model`, `dim`, and `records`: one {path, label, key,
-    captions} per row, stored under "items" in the JSON file)."""
+    """Unit vectors + ANN index + metadata (`model`, `dim`, ...) + `records`: one {path, label,
+    key, captions} per row (a `Records` sequence, read from NAME.items.arrow)."""
 
-    def __init__(self, vectors: np.ndarray, metadata: dict[str, Any], ann=None):
+    def __init__(
+        self,
+        vectors: np.ndarray,
+        metadata: dict[str, Any],
+        ann=None,
+        records: Records | Sequence[dict[str, Any]] | None = None,
+    ):
         # Unit rows, as `build`, `add` and the saved file hold them: a loaded index keeps its
         # memory map instead of reading (and copying) every vector to normalise it again.
         self.vectors = vectors
         self.metadata = metadata
-        self.records: list[dict[str, Any]] = metadata["items"]
+        if records is None:  # format 1: the items are in the metadata
+            records = metadata.pop("items")
+        self.records = records if isinstance(records, Records) else Records.from_dicts(records)
         self._ann = ann  # a backend from backends.py
+        self._home: tuple[Path, str] | None = None  # (folder, name) it was loaded from
+        self._written: Path | None = None  # a vectors file an update already wrote
         if len(self.records) != len(self.vectors):
             raise IndexLoadError(f"index has {len(self.vectors)} vectors but {len(self.records)} items")
 
@@ -111,11 +127,10 @@ class EmbeddingIndex:
             **ann.settings(),
             "count": len(records),
             **extra,
-            "items": records,
         }
         if backend != "annoy":  # Annoy indexes keep the metadata they always had
             metadata = {"backend": backend, **metadata}
-        return cls(vectors, metadata, ann)
+        return cls(vectors, metadata, ann, records)
 
     @property
     def backend(self) -> str:
@@ -125,23 +140,40 @@ class EmbeddingIndex:
     def generation(self) -> int:
         return int(self.metadata.get("generation", 0))
 
-    def save(self, folder: str | os.PathLike, name: str = "images") -> Path:
-        """Write the ANN file and vectors of this generation, then the JSON; then delete the
-        files of the generation the JSON named before (after an add or remove)."""
+    def files(self, folder: str | os.PathLike, name: str = "images") -> GenerationFiles:
+        """The files of this index's generation in `folder`."""
+        return index_file(folder, name, self.backend, self.generation)
+
+    def save(self, folder: str | os.PathLike, name: str = "images", *, maps: Maps = None) -> Path:
+        """Write the files of this generation (ANN, vectors, items, and `maps` when given),
+        then the JSON that commits them; then delete the files of the generation the JSON named
+        before. A folder that already holds another generation gets a new one, never an
+        overwrite of the files its JSON names."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         meta_file = folder / f"{name}.json"
-        old = json.loads(meta_file.read_text()) if meta_file.exists() else None
-        ann_file, vectors_file = index_file(folder, name, self.backend, self.generation)
-        self._ann.save(ann_file)
-        with atomic_path(vectors_file) as tmp:
-            with open(tmp, "wb") as f:
-                np.save(f, self.vectors)
-        write_text_atomic(meta_file, json.dumps(self.metadata, indent=1))
+        old = _read_json(meta_file) if meta_file.exists() else None
+        old_files = None
         if old is not None:
-            stale = index_file(folder, name, old.get("backend", "annoy"), int(old.get("generation", 0)))
-            for path in set(stale) - {ann_file, vectors_file}:
+            old_files = index_file(folder, name, old.get("backend", "annoy"), int(old.get("generation", 0)))
+            if self.generation == int(old.get("generation", 0)) and (folder, name) != self._home:
+                self.metadata["generation"] = self.generation + 1  # a rebuild: beside the old one
+        files = self.files(folder, name)
+        self._ann.save(files.ann)
+        if self._written != files.vectors:
+            write_npy(files.vectors, [self.vectors], dtype=np.float32)
+        self.records.write(files.items)
+        if callable(maps):
+            maps(files.maps)
+        elif maps is not None:
+            write_npy(files.maps, [maps])
+        self.metadata.pop("items", None)
+        self.metadata["format"] = INDEX_FORMAT
+        write_text_atomic(meta_file, json.dumps(self.metadata, indent=1))
+        if old_files is not None:
+            for path in set(old_files) - files.written(maps is not None):
                 path.unlink(missing_ok=True)
+        self._home, self._written = (folder, name), None
         return folder
 
     @classmethod
@@ -161,10 +193,7 @@ class EmbeddingIndex:
                 f"no index {name!r} in {folder} ({meta_file.name} is missing). "
                 f"Build one with `python -m imagesearch index DATASET --out {folder}`."
             )
-        try:
-            metadata = json.loads(meta_file.read_text())
-        except json.JSONDecodeError as error:
-            raise IndexLoadError(f"{meta_file} is corrupt ({error}); rebuild the index.") from None
+        metadata = _read_json(meta_file)
         if model is not None and metadata.get("model") != model:
             raise IndexLoadError(
                 f"the index in {folder} was built with model {metadata.get('model')!r}, "
@@ -176,14 +205,23 @@ class EmbeddingIndex:
                 f"query has {dim} dimensions: rebuild the index for this model."
             )
         backend = metadata.get("backend", "annoy")
-        ann_file, vectors_file = index_file(folder, name, backend, int(metadata.get("generation", 0)))
+        files = index_file(folder, name, backend, int(metadata.get("generation", 0)))
         try:
             ann = make_backend(backend, metadata["dim"], metadata)
-            ann.load(ann_file)
+            ann.load(files.ann)
         except BackendError as error:
             raise IndexLoadError(str(error)) from None
-        vectors = np.load(vectors_file, mmap_mode="r")
-        return cls(vectors, metadata, ann)
+        records = None  # format 1: in the JSON
+        if "items" not in metadata:
+            if not files.items.exists():
+                raise IndexLoadError(
+                    f"{files.items} is missing: the index in {folder} is incomplete; rebuild it "
+                    f"(`python -m imagesearch index DATASET --out {folder} --force`)."
+                )
+            records = Records.read(files.items)
+        index = cls(np.load(files.vectors, mmap_mode="r"), metadata, ann, records)
+        index._home = (folder, name)
+        return index
 
     # -- updates ----------------------------------------------------------------------
     def add(self, vectors: np.ndarray, records: list[dict[str, Any]]) -> np.ndarray:
@@ -191,9 +229,9 @@ class EmbeddingIndex:
         rebuilds its whole forest to do so, the other backends insert."""
         vectors = l2_normalize(np.asarray(vectors, dtype=np.float32).reshape(len(records), self.dim))
         start = len(self)
-        self.vectors = np.concatenate([np.asarray(self.vectors), vectors])
+        self._new_vectors([self.vectors, vectors])
         self._ann.add(self.vectors)
-        self._updated(self.records + list(records))
+        self._updated(self.records.extend(records))
         return np.arange(start, len(self))
 
     def remove(self, rows: Sequence[int]) -> None:
@@ -203,15 +241,28 @@ class EmbeddingIndex:
         if len(rows) and not (0 <= rows[0] and rows[-1] < len(self)):
             raise IndexLoadError(f"cannot remove rows {rows.tolist()}: the index has {len(self)} items.")
         keep = np.setdiff1d(np.arange(len(self)), rows)
-        self.vectors = np.asarray(self.vectors)[keep]
+        self._new_vectors([self.vectors], keep)
         self._ann.remove(rows, self.vectors)
         if "split" in self.metadata:
             self.metadata["split"] = _compact_split(self.metadata["split"], keep, len(self))
-        self._updated([self.records[row] for row in keep])
+        self._updated(self.records.take(keep))
 
-    def _updated(self, records: list[dict[str, Any]]) -> None:
+    def _new_vectors(self, parts: list[np.ndarray], keep: np.ndarray | None = None) -> None:
+        """The next generation's vectors: for a loaded index written straight to that
+        generation's file (not yet named by the JSON) and memory-mapped; else in memory."""
+        if self._home is None or not isinstance(self.vectors, np.memmap):
+            joined = np.concatenate([np.asarray(p) for p in parts])
+            self.vectors = joined if keep is None else joined[keep]
+            return
+        target, previous = index_file(*self._home, self.backend, self.generation + 1).vectors, self._written
+        write_npy(target, parts, keep, dtype=np.float32)
+        self.vectors, self._written = np.load(target, mmap_mode="r"), target
+        if previous is not None:  # an earlier update's file, never committed
+            previous.unlink(missing_ok=True)
+
+    def _updated(self, records: Records) -> None:
         self.records = records
-        self.metadata.update(items=records, count=len(records), generation=self.generation + 1)
+        self.metadata.update(count=len(records), generation=self.generation + 1)
         self.__dict__.pop("_rows_by_path", None)
 
     # -- queries ----------------------------------------------------------------------
@@ -261,13 +312,19 @@ class EmbeddingIndex:
     @cached_property
     def _rows_by_path(self) -> dict[str, int]:
         # Built once: a script sending many query images must not resolve every path each time.
-        return {
-            str(Path(item["path"]).resolve()): row for row, item in reversed(list(enumerate(self.records)))
-        }
+        paths = self.records.column("path")
+        return {str(Path(path).resolve()): row for row, path in reversed(list(enumerate(paths)))}
 
     def row_of_path(self, path: str | os.PathLike) -> int | None:
         """The row of an indexed image file (first one if listed twice), or None."""
         return self._rows_by_path.get(str(Path(path).resolve()))
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise IndexLoadError(f"{path} is corrupt ({error}); rebuild the index.") from None
 
 
 def _compact_split(split: dict[str, Any], keep: np.ndarray, count: int) -> dict[str, Any]:

@@ -5,6 +5,11 @@
 `train_joint_index` trains the image -> word-space model on those cached features and indexes
 every image in word space. Both reuse what the folder already holds, and neither is needed to
 search: the engine (`engine.py`) only reads what they wrote.
+
+The index's JSON is the commit point: class weights, maps and the joint model are written
+first, under names of the new generation that the JSON then records ("class_weights",
+"model_dir"; the maps follow the index's generation), so an interrupted (re)build or
+retraining leaves the previous index whole, with its own weights, maps and model.
 """
 
 from __future__ import annotations
@@ -19,20 +24,28 @@ from typing import Any
 import numpy as np
 
 from .datasets import Dataset
-from .features import DEFAULT_RESAMPLE, MAPS_DTYPE, extract_features
+from .features import DEFAULT_RESAMPLE, extract_features
 from .focus import ClassWeights, fit_class_weights
 from .index import DEFAULT_TREES, EmbeddingIndex
 from .joint import DEFAULT_EPOCHS
+from .layout import (  # noqa: F401  (the names of an index folder's files, imported from here too)
+    CLASS_WEIGHTS_FILE,
+    IMAGES,
+    JOINT,
+    JOINT_MODEL_DIR,
+    MAPS_FILE,
+    class_weights_file,
+    generational,
+    index_file,
+    joint_model_dir,
+    maps_file,
+    next_generation,
+)
 from .models import DEFAULT_MODEL, LazyImageModel
 from .splits import Split, stratified_split
 from .storage import ImageSearchError, atomic_path
 from .targets import DEFAULT_TARGETS, TARGETS, caption_targets, label_targets
 
-IMAGES = "images"
-JOINT = "joint"  # the joint-space index: NAME.ann/.npy/.json beside the image index
-JOINT_MODEL_DIR = "joint"  # the trained head: joint/joint.keras + joint/joint.json
-CLASS_WEIGHTS_FILE = "class_weights.npz"
-MAPS_FILE = f"{IMAGES}.maps.npy"  # n x 7 x 7 x 512 float16, rows as images.npy
 SPLIT_SEED = 0
 
 
@@ -101,16 +114,18 @@ def build_index(
         "resample": DEFAULT_RESAMPLE,
         "n_trees": n_trees,
     }
+    old = None
     if (out / f"{IMAGES}.json").exists():
         old = json.loads((out / f"{IMAGES}.json").read_text())
+        old_maps = index_file(out, IMAGES, old.get("backend", "annoy"), int(old.get("generation", 0))).maps
         compared = {
             k: v for k, v in settings.items() if k != "n_trees" or backend == "annoy"
         }  # Annoy's alone
         same = old.get("model") == model and all(old.get(k) == v for k, v in compared.items())
         same = same and old.get("backend", "annoy") == backend
         want_maps = maps and image_model.has_maps
-        if same and (out / CLASS_WEIGHTS_FILE).exists():
-            if not want_maps or (out / MAPS_FILE).exists():
+        if same and class_weights_file(out, old).exists():
+            if not want_maps or old_maps.exists():
                 return BuildReport(out, old["count"], old.get("skipped", []), True, reused=True)
             # the same index without its maps: rebuilt below with them (same features, same split)
         elif not force:
@@ -122,6 +137,8 @@ def build_index(
     records = item_records(dataset, features.item_numbers)
     labels = [record["label"] for record in records]
     split = stratified_split(labels, seed=SPLIT_SEED)
+    generation = next_generation(out / f"{IMAGES}.json")
+    weights_name = generational(CLASS_WEIGHTS_FILE, generation)
     index = EmbeddingIndex.build(
         features.features,
         records,
@@ -130,8 +147,10 @@ def build_index(
         backend=backend,
         split=split.to_json(),
         skipped=features.skipped,
+        class_weights=weights_name,
         **{k: v for k, v in settings.items() if k != "n_trees"},
     )
+    index.metadata["generation"] = generation
     # Focus weights: the ImageNet head where the model has one, else a classifier of our own.
     if image_model.class_weights is not None:
         weights_ = ClassWeights(image_model.class_weights, tuple(image_model.class_names), "imagenet")
@@ -142,7 +161,7 @@ def build_index(
             split.train,
             source=f"logistic regression on {dataset.name} training split",
         )
-    with atomic_path(out / CLASS_WEIGHTS_FILE) as tmp:
+    with atomic_path(out / weights_name) as tmp:
         with open(tmp, "wb") as f:
             np.savez(
                 f,
@@ -151,23 +170,10 @@ def build_index(
                 source=np.asarray(weights_.source),
                 intercept=weights_.intercepts,
             )
-    if features.maps is not None:
-        write_maps(out / MAPS_FILE, features.maps)
-    else:
-        (out / MAPS_FILE).unlink(missing_ok=True)  # never leave another index's maps behind
-    index.save(out, IMAGES)
+    index.save(out, IMAGES, maps=features.maps)  # the commit; then the old generation's files go
+    if old is not None and class_weights_file(out, old).name != weights_name:
+        class_weights_file(out, old).unlink(missing_ok=True)
     return BuildReport(out, len(records), features.skipped, features.from_cache)
-
-
-def write_maps(path: Path, maps: np.ndarray) -> None:
-    """Write the focus maps (float16) atomically; a memory-mapped file is copied, never read
-    into memory whole."""
-    with atomic_path(path) as tmp:
-        if isinstance(maps, np.memmap) and maps.filename:
-            shutil.copyfile(maps.filename, tmp)
-        else:
-            with open(tmp, "wb") as f:  # a file object: np.save would append .npy to a path
-                np.save(f, np.asarray(maps, MAPS_DTYPE), allow_pickle=False)
 
 
 def joint_settings(images: EmbeddingIndex, vectors: str, vector_dim: int) -> dict[str, Any]:
@@ -259,7 +265,10 @@ def train_joint_index(
         verbose=verbose,
         settings=joint_settings(images, vectors, kv.vector_size),
     )
-    model.save(folder / JOINT_MODEL_DIR)
+    generation = next_generation(folder / f"{JOINT}.json")
+    old = json.loads((folder / f"{JOINT}.json").read_text()) if generation else None
+    model_dir = generational(JOINT_MODEL_DIR, generation)
+    model.save(folder / model_dir)
     joint = EmbeddingIndex.build(
         model.embed(images.vectors),
         images.records,
@@ -271,8 +280,12 @@ def train_joint_index(
         dataset_hash=images.metadata.get("dataset_hash"),
         split=images.metadata["split"],
         backend=images.backend,
+        model_dir=model_dir,
     )
-    joint.save(folder, JOINT)
+    joint.metadata["generation"] = generation
+    joint.save(folder, JOINT)  # the commit; then the old model goes
+    if old is not None and joint_model_dir(folder, old).name != model_dir:
+        shutil.rmtree(joint_model_dir(folder, old), ignore_errors=True)
     return model
 
 
@@ -297,7 +310,7 @@ def joint_variant(
         wanted = {"head": head, "targets": targets, "word_vectors": vectors}
         if all(meta.get(key) == value for key, value in wanted.items()):
             return out
-    ignore = shutil.ignore_patterns(f"{JOINT}.*", JOINT_MODEL_DIR)
+    ignore = shutil.ignore_patterns(f"{JOINT}.*", JOINT_MODEL_DIR)  # joint.gG too
     shutil.copytree(folder, out, ignore=ignore, dirs_exist_ok=True)
     train_joint_index(out, head=head, targets=targets, vectors=vectors, **train)
     return out

@@ -11,10 +11,16 @@ served by Qdrant. A store is named by a URL:
 - `:memory:`: local mode in memory, for tests and notebooks.
 
 Qdrant's recommend query takes liked and disliked examples: `recommend(positive, negative, k)`.
+
+Each index is served under an alias named after its folder (basename and a hash of the resolved
+path: two folders of the same name do not collide). An export fills a new collection, then
+moves the alias onto it in one operation and drops the old one: queries see the old copy or
+the new one, never a half-filled one, and an interrupted export leaves the old one served.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import warnings
@@ -55,20 +61,48 @@ def open_store(url: str) -> QdrantClient:
 
 
 def collection_name(folder: str | os.PathLike, name: str) -> str:
-    """One collection per index of a folder: `<folder name>-images`, `<folder name>-joint`."""
-    return f"{Path(folder).resolve().name}-{name}"
+    """The alias an index of a folder is served under: `<folder name>-<hash of its resolved
+    path>-images` (and `-joint`)."""
+    resolved = Path(folder).resolve()
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:8]
+    return f"{resolved.name}-{digest}-{name}"
+
+
+def _alias_target(client: QdrantClient, alias: str) -> str | None:
+    return next((a.collection_name for a in client.get_aliases().aliases if a.alias_name == alias), None)
+
+
+def _served(client: QdrantClient, alias: str) -> bool:
+    return _alias_target(client, alias) is not None or client.collection_exists(alias)
+
+
+def _switch_alias(client: QdrantClient, alias: str, collection: str) -> None:
+    """Point `alias` at `collection` (one atomic operation), then drop what it pointed at."""
+    old = _alias_target(client, alias)
+    operations = [
+        models.CreateAliasOperation(
+            create_alias=models.CreateAlias(collection_name=collection, alias_name=alias)
+        )
+    ]
+    if old is not None:
+        operations.insert(0, models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias)))
+    client.update_collection_aliases(change_aliases_operations=operations)
+    if old is not None and old != collection:
+        client.delete_collection(old)
 
 
 def export_index(folder: str | os.PathLike, client: QdrantClient) -> dict[str, int]:
-    """Copy every index of `folder` (images, and joint when trained) into its collection,
-    replacing an older copy. Returns {collection: points}."""
+    """Copy every index of `folder` (images, and joint when trained) into a new collection and
+    serve it under the index's alias in place of an older copy. Returns {alias: points}."""
     counts = {}
     for name in (IMAGES, JOINT):
         if not (Path(folder) / f"{name}.json").exists():
             continue
         index = EmbeddingIndex.load(folder, name)
-        collection = collection_name(folder, name)
-        if client.collection_exists(collection):
+        alias = collection_name(folder, name)
+        slot = "b" if _alias_target(client, alias) == f"{alias}-a" else "a"  # the one not served
+        collection = f"{alias}-{slot}"
+        if client.collection_exists(collection):  # left by an interrupted export
             client.delete_collection(collection)
         client.create_collection(
             collection, vectors_config=models.VectorParams(size=index.dim, distance=models.Distance.COSINE)
@@ -77,22 +111,25 @@ def export_index(folder: str | os.PathLike, client: QdrantClient) -> dict[str, i
             warnings.filterwarnings("ignore", "Payload indexes have no effect", UserWarning)
             client.create_payload_index(collection, "path", models.PayloadSchemaType.KEYWORD)
         for start in range(0, len(index), UPSERT_BATCH):
-            rows = range(start, min(start + UPSERT_BATCH, len(index)))
+            stop = min(start + UPSERT_BATCH, len(index))
             points = [
                 models.PointStruct(
                     id=row,
-                    vector=index.vectors[row].tolist(),
+                    vector=vector.tolist(),
                     payload={
-                        "path": index.records[row]["path"],
-                        "label": index.records[row]["label"],
-                        "key": index.records[row].get("key"),
+                        "path": record["path"],
+                        "label": record["label"],
+                        "key": record.get("key"),
                         "row": row,
                     },
                 )
-                for row in rows
+                for row, vector, record in zip(
+                    range(start, stop), index.vectors[start:stop], index.records[start:stop]
+                )
             ]
             client.upsert(collection, points=points)
-        counts[collection] = len(index)
+        _switch_alias(client, alias, collection)
+        counts[alias] = len(index)
     return counts
 
 
@@ -111,7 +148,7 @@ class QdrantSearch:
         self.client = client
         self.images = collection_name(folder, IMAGES)
         self.joint = collection_name(folder, JOINT)
-        if not client.collection_exists(self.images):
+        if not _served(client, self.images):
             raise StoreError(
                 f"the store has no collection {self.images!r}: run "
                 f"`python -m imagesearch export {self.folder} --store STORE` first."
@@ -169,7 +206,7 @@ class QdrantSearch:
         from .glove import load_word_table
         from .text import query_vector
 
-        if not self.client.collection_exists(self.joint):
+        if not _served(self.client, self.joint):
             raise StoreError(f"the store has no joint collection {self.joint!r}: train, then export again.")
         table = load_word_table(self._metadata(JOINT)["word_vectors"], progress=False)
         query = query_vector(table, text)

@@ -9,10 +9,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+BLOCK_BYTES = 64 << 20  # rows copied between files this many bytes at a time
 
 
 class ImageSearchError(Exception):
@@ -73,3 +80,34 @@ def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
         for chunk in iter(lambda: f.read(chunk_size), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def write_npy(path: Path, parts: Sequence[np.ndarray], keep: np.ndarray | None = None, dtype=None) -> None:
+    """Write the rows of `parts` one after the other (only rows `keep` of them, when given) to an
+    .npy file, atomically, a block at a time: memory-mapped parts are never read whole."""
+    import numpy as np
+
+    dtype = np.dtype(dtype or parts[0].dtype)
+    first = parts[0]
+    if keep is None and len(parts) == 1 and isinstance(first, np.memmap) and first.filename:
+        whole = np.load(first.filename, mmap_mode="r")
+        if whole.shape == first.shape and whole.dtype == dtype and first.flags.c_contiguous:
+            with atomic_path(path) as tmp:  # a whole .npy file: copied as it is
+                shutil.copyfile(first.filename, tmp)
+            return
+    total = sum(len(p) for p in parts)
+    rows = np.arange(total) if keep is None else np.asarray(keep, np.int64)
+    shape = (len(rows), *parts[0].shape[1:])
+    block = max(1, BLOCK_BYTES // max(1, dtype.itemsize * int(np.prod(shape[1:]))))
+    starts = np.cumsum([0] + [len(p) for p in parts])
+    with atomic_path(path) as tmp:
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
+        for begin in range(0, len(rows), block):
+            wanted = rows[begin : begin + block]
+            which = np.searchsorted(starts, wanted, side="right") - 1
+            for part in np.unique(which):
+                local = wanted[which == part] - starts[part]
+                chunk = parts[part][local[0] : local[-1] + 1][local - local[0]]
+                out[begin + np.flatnonzero(which == part)] = chunk
+        out.flush()
+        del out

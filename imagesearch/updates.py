@@ -4,9 +4,10 @@ New photos are embedded with the index's own CNN and, when the folder has a join
 that model too; both indexes then take the new rows (usearch inserts them; Annoy, which cannot
 add, rebuilds its forest, and the report says what that cost). Removal compacts the rows.
 Each index saves a new generation, JSON last (index.py), so an interrupted update leaves the
-previous index loadable and unchanged. The focus maps (`images.maps.npy`), when the folder has
-them, follow right after the image index; should an update stop between the two, the engine
-says that they are out of step and how to mend it.
+previous index loadable and unchanged. The focus maps, when the folder has them, are files of
+the image index's generation (`images.gG.maps.npy`), written before the JSON that commits it:
+an interrupted update leaves the previous index whole, maps included. Vectors and maps are
+copied a block at a time into the new generation: no update reads them all into memory.
 """
 
 from __future__ import annotations
@@ -22,17 +23,9 @@ import numpy as np
 from .datasets import IMAGE_EXTENSIONS, Dataset, class_to_label
 from .features import DEFAULT_RESAMPLE, MAPS_DTYPE, embed_image_maps, embed_images
 from .index import EmbeddingIndex
-from .indexing import (
-    IMAGES,
-    JOINT,
-    JOINT_MODEL_DIR,
-    MAPS_FILE,
-    index_image_model,
-    item_records,
-    joint_settings,
-    write_maps,
-)
-from .storage import ImageSearchError
+from .indexing import index_image_model, item_records, joint_settings
+from .layout import IMAGES, JOINT, joint_model_dir, maps_file
+from .storage import ImageSearchError, write_npy
 
 
 @dataclass
@@ -64,25 +57,23 @@ def _open(folder: Path) -> tuple[EmbeddingIndex, EmbeddingIndex | None]:
 
 def _save(folder: Path, images: EmbeddingIndex, joint: EmbeddingIndex | None, maps=None) -> None:
     """Joint first: after an interrupted add, every image row is also a joint row, and a rerun
-    (which works out what is missing per index) completes the other one. Then the images, then
-    their maps (a function giving the new maps array, or None when the folder keeps none)."""
+    (which works out what is missing per index) completes the other one. Then the images with
+    their maps (a function writing the new maps file, or None when the folder keeps none)."""
     if joint is not None:
         joint.save(folder, JOINT)
-    images.save(folder, IMAGES)
-    if maps is not None:
-        write_maps(folder / MAPS_FILE, maps())
+    images.save(folder, IMAGES, maps=maps)
 
 
-def _old_maps(folder: Path) -> np.ndarray | None:
-    path = folder / MAPS_FILE
+def _old_maps(folder: Path, images: EmbeddingIndex) -> np.ndarray | None:
+    path = maps_file(folder, images)
     return np.load(path, mmap_mode="r") if path.exists() else None
 
 
 def _rows_under(index: EmbeddingIndex, targets: list[Path]) -> list[int]:
     return [
         row
-        for row, record in enumerate(index.records)
-        if any((p := Path(record["path"]).resolve()) == t or t in p.parents for t in targets)
+        for row, path in enumerate(index.records.column("path"))
+        if any((p := Path(path).resolve()) == t or t in p.parents for t in targets)
     ]
 
 
@@ -110,10 +101,10 @@ def add_images(
         return report
     model = index_image_model(images.metadata)
     resample = images.metadata.get("resample", DEFAULT_RESAMPLE)
-    old_maps = _old_maps(folder)
+    old_maps = _old_maps(folder, images)
     if old_maps is not None and model.has_maps:
         features, new_maps = embed_image_maps(model, new, resample=resample)
-        maps = lambda: np.concatenate([old_maps, new_maps.astype(MAPS_DTYPE)])  # noqa: E731
+        maps = lambda path: write_npy(path, [old_maps, new_maps.astype(MAPS_DTYPE)])  # noqa: E731
     else:
         features, maps = embed_images(model, new, resample=resample), None
     records = [
@@ -133,7 +124,7 @@ def add_images(
 
         vectors = joint.metadata["word_vectors"]
         joint_model = load_joint_model(
-            folder / JOINT_MODEL_DIR, expect=joint_settings(images, vectors, joint.dim)
+            joint_model_dir(folder, joint.metadata), expect=joint_settings(images, vectors, joint.dim)
         )
         missing = [i for i, p in enumerate(new) if joint.row_of_path(p) is None]  # all but after a crash
         joint.add(joint_model.embed(images.vectors[-len(new) :][missing]), [records[i] for i in missing])
@@ -152,14 +143,15 @@ def remove_images(folder: str | os.PathLike, paths: Sequence[str | os.PathLike])
     report = UpdateReport(removed=[images.records[row]["path"] for row in rows])
     if not rows:
         return report
+    old_maps = _old_maps(folder, images)  # before the remove: its generation names them
     start = time.perf_counter()
     images.remove(rows)
     if joint is not None:  # its own rows: after an interrupted remove it may be compacted already
         joint.remove(_rows_under(joint, targets))
     report.seconds = time.perf_counter() - start
     report.rebuilt = _rebuild_note(images, report.seconds)
-    old_maps = _old_maps(folder)
-    maps = None if old_maps is None else (lambda: np.delete(np.asarray(old_maps), rows, axis=0))
+    keep = None if old_maps is None else np.setdiff1d(np.arange(len(old_maps)), rows)
+    maps = None if old_maps is None else (lambda path: write_npy(path, [old_maps], keep))
     _save(folder, images, joint, maps)
     return report
 
@@ -169,7 +161,7 @@ def update_from_dataset(folder: str | os.PathLike, dataset: Dataset) -> UpdateRe
     folder = Path(folder)
     images = EmbeddingIndex.load(folder, IMAGES)
     present = {str(item.path.resolve()) for item in dataset}
-    gone = [r["path"] for r in images.records if str(Path(r["path"]).resolve()) not in present]
+    gone = [p for p in images.records.column("path") if str(Path(p).resolve()) not in present]
     report = remove_images(folder, gone) if gone else UpdateReport()
     rows = [i for i, item in enumerate(dataset) if images.row_of_path(item.path) is None]
     records = item_records(dataset, rows)

@@ -147,10 +147,10 @@ def test_an_add_interrupted_between_the_two_indexes_completes_on_rerun(
     before = len(EmbeddingIndex.load(folder))
     save = EmbeddingIndex.save
 
-    def crash_on_images(self, where, name=IMAGES):
+    def crash_on_images(self, where, name=IMAGES, **kwargs):
         if name == IMAGES:
             raise KeyboardInterrupt
-        return save(self, where, name)
+        return save(self, where, name, **kwargs)
 
     monkeypatch.setattr(EmbeddingIndex, "save", crash_on_images)
     photos = new_photos(tmp_path / "new", 2)
@@ -166,7 +166,7 @@ def test_an_add_interrupted_between_the_two_indexes_completes_on_rerun(
 
 def test_focus_maps_follow_add_and_remove(embedded_joint, shared_home, tmp_path):
     from imagesearch.engine import SearchEngine
-    from imagesearch.indexing import MAPS_FILE
+    from imagesearch.indexing import MAPS_FILE, maps_file
 
     folder = shutil.copytree(embedded_joint, tmp_path / "index")
     assert (folder / MAPS_FILE).exists()
@@ -174,7 +174,7 @@ def test_focus_maps_follow_add_and_remove(embedded_joint, shared_home, tmp_path)
     assert main(["add", str(folder), str(photos[0].parent)]) == 0
     engine = SearchEngine(folder)
     row = engine.images.row_of_path(photos[0])
-    maps = np.load(folder / MAPS_FILE)
+    maps = np.load(maps_file(folder, engine.images))  # the new generation's
     assert len(maps) == len(engine.images)
     np.testing.assert_allclose(  # the new row's map is that photo's: its mean is its feature vector
         maps[row].astype(np.float32).mean(axis=(0, 1))
@@ -185,7 +185,8 @@ def test_focus_maps_follow_add_and_remove(embedded_joint, shared_home, tmp_path)
     assert engine.similar_images(row, 5, focus="cat")
     assert main(["remove", str(folder), str(photos[0])]) == 0
     engine = SearchEngine(folder)
-    assert len(np.load(folder / MAPS_FILE)) == len(engine.images)
+    assert len(np.load(maps_file(folder, engine.images))) == len(engine.images)
+    assert not (folder / MAPS_FILE).exists()  # the first generation's, deleted
     assert engine.similar_images(0, 5, focus="cat")
 
 
@@ -224,3 +225,72 @@ def test_update_keeps_labels_and_captions_of_the_data_set(shared_home, tmp_path)
     index = EmbeddingIndex.load(tmp_path / "index")
     record = index.records[index.row_of_path(extra)]
     assert record["label"] == "dog" and record["captions"] == ["a mirrored cat, filed as a dog"]
+
+
+def test_an_interrupted_add_leaves_the_old_maps_in_step(embedded_joint, shared_home, tmp_path, monkeypatch):
+    from imagesearch.engine import SearchEngine
+    from imagesearch.indexing import MAPS_FILE
+
+    folder = shutil.copytree(embedded_joint, tmp_path / "index")
+    files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    assert MAPS_FILE in files
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C after the new maps were written, before a JSON was
+
+    monkeypatch.setattr(imagesearch.index, "write_text_atomic", crash)
+    photos = new_photos(tmp_path / "new", 2)
+    assert main(["add", str(folder), str(photos[0].parent)]) == 130
+    monkeypatch.undo()
+    for name, data in files.items():
+        assert (folder / name).read_bytes() == data, f"{name} changed"
+    engine = SearchEngine(folder)
+    assert len(engine.focus_maps) == len(engine.images) and engine.similar_images(0, 5, focus="cat")
+    assert main(["add", str(folder), str(photos[0].parent)]) == 0
+    engine = SearchEngine(folder)
+    assert len(engine.focus_maps) == len(engine.images)
+    assert Path(engine.focus_maps.filename).name == "images.g1.maps.npy" and not (folder / MAPS_FILE).exists()
+    assert sorted(p.name for p in folder.glob("images.*")) == [
+        "images.g1.ann",
+        "images.g1.items.arrow",
+        "images.g1.maps.npy",
+        "images.g1.npy",
+        "images.json",
+    ]  # the old generation gone, and no stray file of the interrupted try
+
+
+def test_an_interrupted_rebuild_or_retraining_leaves_the_old_index_whole(
+    embedded_joint, shared_home, words_home, tmp_path, monkeypatch
+):
+    from imagesearch.datasets import load_embedded
+    from imagesearch.engine import SearchEngine
+    from imagesearch.indexing import build_index, train_joint_index
+
+    folder = shutil.copytree(embedded_joint, tmp_path / "index")
+    files = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(imagesearch.index, "write_text_atomic", crash)
+    with pytest.raises(KeyboardInterrupt):  # weights, maps and vectors written; the JSON not
+        build_index(load_embedded(), folder, backend="usearch", force=True, progress=False)
+    monkeypatch.setenv("IMAGESEARCH_HOME", str(words_home))
+    with pytest.raises(KeyboardInterrupt):  # the new joint model saved; its index's JSON not
+        train_joint_index(folder, epochs=5)
+    monkeypatch.undo()
+    monkeypatch.setenv("IMAGESEARCH_HOME", str(words_home))
+    for name, data in files.items():
+        assert (folder / name).read_bytes() == data, f"{name} changed"
+    engine = SearchEngine(folder)
+    assert engine.similar_images(0, 5, focus="cat") and engine.text_search("cat", 3).results
+
+    train_joint_index(folder, epochs=5)  # completed: the new model replaces the old one
+    assert json.loads((folder / "joint.json").read_text())["model_dir"] == "joint.g1"
+    assert not (folder / "joint").exists() and SearchEngine(folder).text_search("cat", 3).results
+    monkeypatch.setenv("IMAGESEARCH_HOME", str(shared_home))
+    build_index(load_embedded(), folder, backend="usearch", force=True, progress=False)
+    meta = json.loads((folder / "images.json").read_text())
+    assert meta["generation"] == 1 and meta["class_weights"] == "class_weights.g1.npz"
+    assert not (folder / "class_weights.npz").exists() and not (folder / "images.ann").exists()
+    assert SearchEngine(folder).similar_images(0, 5, focus="cat")

@@ -4,6 +4,7 @@ and that opening an Annoy index never imports the large-collection libraries."""
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -96,7 +97,36 @@ def test_save_load_round_trip_and_update_generations(backend, tmp_path):
     assert again.search(unit(2, seed=9)[1], 1)[0].path == "/photos/901.jpg"
     files = {p.name for p in tmp_path.iterdir()}
     suffix = ".ann" if backend == "annoy" else ".usearch"
-    assert files == {"images.g2.npy", f"images.g2{suffix}", "images.json"}  # old generation gone
+    assert files == {"images.g2.npy", f"images.g2{suffix}", "images.g2.items.arrow", "images.json"}
+
+
+def test_updates_of_a_loaded_index_copy_its_vectors_file_to_file(backend, tmp_path):
+    build(backend).save(tmp_path)
+    loaded = EmbeddingIndex.load(tmp_path)
+    before = np.array(loaded.vectors)
+    loaded.add(unit(3, seed=4), records(3, start=700))
+    assert isinstance(loaded.vectors, np.memmap)  # the new generation's file, mapped, not in memory
+    assert Path(loaded.vectors.filename).name == "images.g1.npy"
+    np.testing.assert_array_equal(loaded.vectors[:500], before)
+    loaded.remove([1, 499, 501])
+    assert Path(loaded.vectors.filename).name == "images.g2.npy" and len(loaded.vectors) == 500
+    assert not (tmp_path / "images.g1.npy").exists()  # the first update's file, never committed
+    np.testing.assert_array_equal(loaded.vectors[:498], np.delete(before, [1, 499], axis=0))
+    loaded.save(tmp_path)
+    again = EmbeddingIndex.load(tmp_path)
+    assert again.records.column("path")[-2:] == ["/photos/700.jpg", "/photos/702.jpg"]
+    assert again.search(again.vectors[-1], 1)[0].row == 499
+
+
+def test_usearch_remove_renumbers_every_key_to_its_row():
+    index = build("usearch", 300)
+    gone = [0, 7, 8, 150, 299]
+    expected = np.delete(np.array(index.vectors), gone, axis=0)
+    index.remove(gone)
+    graph = index._ann._index
+    assert sorted(np.asarray(graph.keys).tolist()) == list(range(295))
+    stored = np.asarray(graph.get(np.arange(295)), np.float32).reshape(295, -1)
+    np.testing.assert_allclose(stored, expected, atol=2e-3)
 
 
 def test_old_metadata_without_backend_is_annoy(tmp_path):

@@ -56,3 +56,22 @@ def test_ray_data_gives_the_same_features(single, tmp_path):
     run = extract_features_distributed(dataset, engine="ray", workers=1, cache=tmp_path)
     assert (run.engine, run.chunks_computed) == ("ray", 1)
     np.testing.assert_allclose(run.features.features, single.features[:3], rtol=1e-5, atol=1e-5)
+
+
+def test_the_benchmark_grows_an_index_with_add_and_finds_the_added_images(monkeypatch, tmp_path):
+    from PIL import Image
+
+    from bench import distributed
+    from imagesearch.datasets import embedded_root
+
+    clipart = tmp_path / "png"  # openclipart's layout: PNGs in folders, here 10 embedded photos
+    for source in [
+        p for label in ("cat", "dog") for p in sorted((embedded_root() / label).glob("*.jpg"))[:5]
+    ]:
+        (clipart / source.parent.name).mkdir(parents=True, exist_ok=True)
+        Image.open(source).convert("RGB").save(clipart / source.parent.name / f"{source.stem}.png")
+    monkeypatch.setattr(distributed, "CLIPART", clipart)
+    monkeypatch.setenv("IMAGESEARCH_HOME", str(tmp_path / "home"))
+    figures = distributed.grow(8, 2, tmp_path)
+    assert figures["count_after_add"] == 10 and figures["added_found_at_rank_1"] == "2/2"
+    assert figures["add_s"] > 0 and figures["rebuild_s"] > 0 and figures["add_photos_per_s"] > 0

@@ -71,12 +71,38 @@ def test_save_and_load_round_trip(built, tmp_path):
     index, vectors = built
     index.save(tmp_path / "idx")
     files = sorted(p.name for p in (tmp_path / "idx").iterdir())
-    assert files == ["images.ann", "images.json", "images.npy"]  # no temp files left
+    assert files == ["images.ann", "images.items.arrow", "images.json", "images.npy"]  # no temp files
     meta = json.loads((tmp_path / "idx" / "images.json").read_text())
     assert meta["model"] == "test-model" and meta["dim"] == 64 and meta["n_trees"] == 50
-    assert meta["items"][0]["label"] == "c0" and meta["count"] == 1000
+    assert "items" not in meta and meta["count"] == 1000 and meta["format"] == 2  # rows: by column
     loaded = EmbeddingIndex.load(tmp_path / "idx", model="test-model", dim=64)
     assert [r.row for r in loaded.search(vectors[5], 10)] == [r.row for r in index.search(vectors[5], 10)]
+    assert loaded.records[7] == {"path": "/data/c0/7.jpg", "label": "c0", "key": "c0/7.jpg"}
+    assert list(loaded.records) == items_for(clustered()[1])
+
+
+def test_an_index_with_its_items_in_the_json_still_opens_and_moves_them_out(built, tmp_path):
+    index, vectors = built
+    index.save(tmp_path)
+    meta = json.loads((tmp_path / "images.json").read_text())
+    (tmp_path / "images.items.arrow").unlink()
+    meta.update(format=1, items=items_for(clustered()[1]))  # as indexes were written before format 2
+    (tmp_path / "images.json").write_text(json.dumps(meta))
+    old = EmbeddingIndex.load(tmp_path)
+    assert len(old) == 1000 and old.records[5]["path"] == "/data/c0/5.jpg" and "items" not in old.metadata
+    assert old.row_of_path("/data/c1/150.jpg") == 150
+    old.add(vectors[:1], [{"path": "/new.jpg", "label": "c0", "key": "new"}])
+    old.save(tmp_path)
+    meta = json.loads((tmp_path / "images.json").read_text())
+    assert "items" not in meta and meta["format"] == 2 and meta["count"] == 1001
+    assert EmbeddingIndex.load(tmp_path).records[1000]["path"] == "/new.jpg"
+
+
+def test_a_missing_items_file_is_a_clear_error(built, tmp_path):
+    built[0].save(tmp_path)
+    (tmp_path / "images.items.arrow").unlink()
+    with pytest.raises(IndexLoadError, match="images.items.arrow is missing.*--force"):
+        EmbeddingIndex.load(tmp_path)
 
 
 def test_build_is_deterministic(tmp_path):

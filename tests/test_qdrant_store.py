@@ -87,3 +87,54 @@ def test_cli_like_and_unlike_ask_the_stores_recommend_query(embedded_index, tmp_
     assert {like, unlike}.isdisjoint(r["path"] for r in line["results"])
     with pytest.raises(SystemExit, match="give a query"):  # likes steer a query of the index folder
         main(["search", str(embedded_index), "--like", like])
+
+
+def small_index(folder, seed: int, n: int = 30):
+    import numpy as np
+
+    from imagesearch.index import EmbeddingIndex
+
+    vectors = np.random.default_rng(seed).standard_normal((n, 8)).astype(np.float32)
+    items = [{"path": f"/{seed}/{i}.jpg", "label": "x", "key": f"{seed}/{i}"} for i in range(n)]
+    EmbeddingIndex.build(vectors, items, model="m", n_trees=2).save(folder)
+    return vectors
+
+
+def test_folders_of_the_same_name_get_their_own_collections(tmp_path):
+    client = open_store(":memory:")
+    first, second = tmp_path / "a" / "photos", tmp_path / "b" / "photos"
+    small_index(first, 1), small_index(second, 2)
+    assert export_index(first, client).keys().isdisjoint(export_index(second, client))
+    for folder, seed in ((first, 1), (second, 2)):
+        store = QdrantSearch(folder, client)
+        assert store.images.startswith("photos-") and store.query(store.images, [1] * 8, 3)[
+            0
+        ].path.startswith(f"/{seed}/")
+
+
+def test_a_re_export_swaps_in_a_complete_copy_and_an_interrupted_one_changes_nothing(tmp_path, monkeypatch):
+    client = open_store(f"local:{tmp_path / 'qdrant'}")
+    folder = tmp_path / "photos"
+    vectors = small_index(folder, 1)
+    export_index(folder, client)
+    store = QdrantSearch(folder, client)
+    assert store.query(store.images, vectors[4], 1)[0].path == "/1/4.jpg"
+    vectors = small_index(folder, 3, n=40)  # the folder's index is rebuilt
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    upsert = client.upsert
+    calls = []
+    monkeypatch.setattr(client, "upsert", lambda *a, **k: calls.append(1) or crash())
+    with pytest.raises(KeyboardInterrupt):
+        export_index(folder, client)
+    assert calls and store.query(store.images, [0] * 7 + [1], 40)[0].path.startswith("/1/")  # the old copy
+    assert client.count(store.images).count == 30
+    monkeypatch.setattr(client, "upsert", upsert)
+    assert export_index(folder, client) == {store.images: 40}
+    assert (
+        client.count(store.images).count == 40
+        and store.query(store.images, vectors[4], 1)[0].path == "/3/4.jpg"
+    )
+    assert len(client.get_collections().collections) == 1  # the old copy and the interrupted one dropped

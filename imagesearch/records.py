@@ -1,0 +1,103 @@
+"""The rows of an index (path, label, key, captions), stored by column in an Arrow file.
+
+A million photos as a JSON list of dicts is ~300 MB of text that must be parsed whole, into a
+million Python dicts, before the first query. Columns in an Arrow IPC file (Feather v2,
+uncompressed) are memory-mapped instead: opening costs nothing, a row becomes a dict only when
+it is read, and a path lookup reads one column. Arrow rather than Parquet: Parquet must be
+decoded into memory to be read; an Arrow file is read where it lies, like the vectors' `.npy`.
+pyarrow is imported when records are first read (not pandas: 0.3 s to import).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from .storage import atomic_path
+
+#: the columns every index has, with their Arrow types; any other key becomes a column too
+KNOWN = {"path": "string", "label": "string", "key": "string", "captions": "list<string>"}
+
+
+def _type(name: str):
+    import pyarrow as pa
+
+    return {"string": pa.string(), "list<string>": pa.list_(pa.string())}[KNOWN[name]]
+
+
+class Records(Sequence):
+    """A read-only sequence of row dicts over an Arrow table (memory-mapped when read)."""
+
+    def __init__(self, table):
+        self._table = table
+
+    @classmethod
+    def from_dicts(cls, rows: Iterable[dict[str, Any]]) -> Records:
+        import pyarrow as pa
+
+        rows = list(rows)
+        names = list(dict.fromkeys(name for row in rows for name in row))
+        columns = {
+            name: pa.array([row.get(name) for row in rows], type=_type(name) if name in KNOWN else None)
+            for name in names
+        }
+        return cls(pa.table(columns) if columns else pa.table({"path": pa.array([], pa.string())}))
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> Records:
+        """Memory-map an Arrow file written by `write`: no row is read until asked for."""
+        import pyarrow as pa
+
+        with pa.memory_map(str(path), "r") as source:
+            return cls(pa.ipc.open_file(source).read_all())
+
+    def write(self, path: str | os.PathLike) -> Path:
+        import pyarrow as pa
+
+        with atomic_path(path) as tmp:
+            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, self._table.schema) as writer:
+                writer.write_table(self._table, max_chunksize=65536)
+        return Path(path)
+
+    def __len__(self) -> int:
+        return self._table.num_rows
+
+    def __getitem__(self, row):
+        if isinstance(row, slice):
+            return [self[i] for i in range(*row.indices(len(self)))]
+        if row < 0:
+            row += len(self)
+        if not 0 <= row < len(self):
+            raise IndexError(f"record {row} out of range ({len(self)} records)")
+        return self._table.slice(row, 1).to_pylist()[0]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for batch in self._table.to_batches(max_chunksize=4096):
+            yield from batch.to_pylist()
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other)
+
+    def column(self, name: str) -> list[Any]:
+        """One field of every row (None where a row has none), without building the dicts."""
+        if name not in self._table.column_names:
+            return [None] * len(self)
+        return self._table.column(name).to_pylist()
+
+    def extend(self, rows: Records | Sequence[dict[str, Any]]) -> Records:
+        """These rows, then `rows` (the tables are chained, not copied)."""
+        import pyarrow as pa
+
+        other = rows if isinstance(rows, Records) else Records.from_dicts(rows)
+        if not len(self):
+            return other
+        if not len(other):
+            return self
+        return Records(pa.concat_tables([self._table, other._table], promote_options="permissive"))
+
+    def take(self, rows: Sequence[int]) -> Records:
+        import pyarrow as pa
+
+        return Records(self._table.take(pa.array(rows, pa.int64())))
