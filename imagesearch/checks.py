@@ -41,17 +41,20 @@ def check_python(version: tuple[int, ...] = tuple(sys.version_info[:3])) -> Chec
     if tuple(version[:2]) == PYTHON:
         return Check(OK, "python", shown)
     fix = f"use Python {PYTHON[0]}.{PYTHON[1]} (python3.11 -m venv .venv, or conda: environment.yml)"
-    return Check(FAIL if tuple(version[:2]) < PYTHON else WARN, "python", f"{shown} is not tested", fix)
+    # pyproject's requires-python admits only the tested minor version: pip refuses the others
+    return Check(FAIL, "python", f"{shown} is not supported (pip will refuse the install)", fix)
 
 
 def _requirements() -> list[tuple[str, str]]:
     """(distribution, specifier text) of imagesearch's run-time requirements (extras left out)."""
+    from packaging.requirements import Requirement  # installed with matplotlib and jupyter
+
     found = []
-    for requirement in importlib.metadata.requires("imagesearch") or []:
-        if ";" in requirement:  # `extra == "dev"` and the like
+    for text in importlib.metadata.requires("imagesearch") or []:
+        requirement = Requirement(text)
+        if requirement.marker is not None:  # `extra == "dev"` and the like
             continue
-        name = requirement.split("[")[0].split("<")[0].split(">")[0].split("=")[0].split("!")[0].strip()
-        found.append((name, requirement[len(name) :].strip()))
+        found.append((requirement.name, str(requirement.specifier)))
     return found
 
 
