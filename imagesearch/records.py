@@ -86,6 +86,16 @@ class Records(Sequence):
             return [None] * len(self)
         return self._table.column(name).to_pylist()
 
+    def with_column(self, name: str, values: Sequence[Any]) -> Records:
+        """These rows with field `name` replaced (or added) by `values`, the other columns shared."""
+        import pyarrow as pa
+
+        column = pa.array(list(values), type=_type(name) if name in KNOWN else None)
+        names = self._table.column_names
+        if name in names:
+            return Records(self._table.set_column(names.index(name), name, column))
+        return Records(self._table.append_column(name, column))
+
     def extend(self, rows: Records | Sequence[dict[str, Any]]) -> Records:
         """These rows, then `rows` (the tables are chained, not copied)."""
         import pyarrow as pa

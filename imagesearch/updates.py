@@ -8,11 +8,14 @@ previous index loadable and unchanged. The focus maps, when the folder has them,
 the image index's generation (`images.gG.maps.npy`), written before the JSON that commits it:
 an interrupted update leaves the previous index whole, maps included. Vectors and maps are
 copied a block at a time into the new generation: no update reads them all into memory.
+`relocate_photos` points a copied index at its photos' new folder, by the same commit.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,10 +25,11 @@ import numpy as np
 
 from .datasets import IMAGE_EXTENSIONS, Dataset, class_to_label
 from .features import DEFAULT_RESAMPLE, MAPS_DTYPE, embed_image_maps, embed_images
-from .index import EmbeddingIndex
+from .index import EmbeddingIndex, IndexLoadError
 from .indexing import index_image_model, item_records, joint_settings
-from .layout import IMAGES, JOINT, joint_model_dir, maps_file
-from .storage import ImageSearchError, write_npy
+from .layout import IMAGES, JOINT, index_file, joint_model_dir, maps_file
+from .records import Records
+from .storage import ImageSearchError, atomic_path, write_npy, write_text_atomic
 
 
 @dataclass
@@ -169,3 +173,74 @@ def update_from_dataset(folder: str | os.PathLike, dataset: Dataset) -> UpdateRe
     added = add_images(folder, [r["path"] for r in records], known) if rows else UpdateReport()
     notes = [n for n in (report.rebuilt, added.rebuilt) if n]
     return UpdateReport(added.added, report.removed, "; ".join(notes) or None, report.seconds + added.seconds)
+
+
+def relocate_photos(folder: str | os.PathLike, photos: str | os.PathLike) -> list[Path]:
+    """Point every row of the folder's indexes (images, joint) at `photos`/its key, after the
+    index and its photos were copied to another machine (the workshop kit): no re-embedding.
+    An index moves to a new generation (its ANN, vectors and maps hard-linked, the rows written
+    anew, the JSON last), so an interrupted move leaves the old index whole; one already pointing
+    there is left as it is. Returns the index JSON files rewritten ([] on a rerun)."""
+    folder, photos = Path(folder), Path(photos).resolve()
+    names = [name for name in (IMAGES, JOINT) if (folder / f"{name}.json").exists()]
+    if not names:
+        raise IndexLoadError(f"no index in {folder} ({IMAGES}.json is missing): nothing to relocate.")
+    return [folder / f"{name}.json" for name in names if _relocate(folder, name, photos)]
+
+
+def _relocate(folder: Path, name: str, photos: Path) -> bool:
+    meta_file = folder / f"{name}.json"
+    metadata = json.loads(meta_file.read_text())
+    generation = int(metadata.get("generation", 0))
+    old = index_file(folder, name, metadata.get("backend", "annoy"), generation)
+    rows = metadata.get("items")  # an index written before format 2 keeps its rows in the JSON
+    if rows is None and not old.items.exists():
+        raise IndexLoadError(f"{old.items} is missing: the index in {folder} is incomplete; rebuild it.")
+    records = Records.read(old.items) if rows is None else Records.from_dicts(rows)
+    paths = _photo_paths(records.column("key"), photos, meta_file)
+    if paths == records.column("path"):
+        return False
+    _check_photos(records.column("key"), photos, meta_file)
+    if rows is not None:  # format 1: the JSON alone changes
+        for row, path in zip(rows, paths):
+            row["path"] = path
+        write_text_atomic(meta_file, json.dumps(metadata, indent=1))
+        return True
+    new = index_file(folder, name, metadata.get("backend", "annoy"), generation + 1)
+    for source, target in zip(old, new):
+        if source != old.items and source.exists():
+            _link(source, target)
+    records.with_column("path", paths).write(new.items)
+    write_text_atomic(meta_file, json.dumps({**metadata, "generation": generation + 1}, indent=1))
+    for path in old:  # no longer named by the JSON
+        path.unlink(missing_ok=True)
+    return True
+
+
+def _photo_paths(keys: list[str | None], photos: Path, meta_file: Path) -> list[str]:
+    """photos/key for every row; a row without a key cannot be found in another folder."""
+    if None in keys:
+        raise IndexLoadError(
+            f"row {keys.index(None)} of {meta_file} has no item key, so its photo cannot be found "
+            "in another folder: rebuild the index where the photos are."
+        )
+    return [str(photos / key) for key in keys]
+
+
+def _check_photos(keys: list[str], photos: Path, meta_file: Path) -> None:
+    missing = [key for key in keys if not (photos / key).is_file()]
+    if missing:
+        raise ImageSearchError(
+            f"{len(missing)} photos of {meta_file} are not in {photos} (e.g. {missing[0]}): copy the "
+            "data set's photos there, keeping their folders, or give the folder that holds them."
+        )
+
+
+def _link(source: Path, target: Path) -> None:
+    """`target` as a hard link to `source` (a copy where links cannot be made), atomically."""
+    with atomic_path(target) as tmp:
+        tmp.unlink()
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)

@@ -14,12 +14,12 @@
     install.sh, INSTALL.md, workshop_kit.py, constraints.txt, requirements-assets.txt, kit.json
 
 On a learner's laptop `sh workshop-kit/install.sh` (this script's `unpack` is its last step)
-installs with `pip install --no-index --find-links` and copies the cache, rewriting the index's
-image paths to where the photos now are. Nothing in it touches the network. `unpack` needs only
-the standard library, so the kit's copy of this file runs before anything else is installed.
+installs with `pip install --no-index --find-links` and copies the cache, pointing the index's
+rows at where the photos now are (`imagesearch.updates.relocate_photos`: `unpack` runs with the
+kit's freshly installed package). Nothing in it touches the network.
 
     python -m scripts.workshop_kit build [--out workshop-kit]
-    python workshop-kit/workshop_kit.py unpack workshop-kit --home ~/.cache/imagesearch
+    .venv/bin/python workshop-kit/workshop_kit.py unpack workshop-kit --home ~/.cache/imagesearch
 """
 
 from __future__ import annotations
@@ -180,26 +180,16 @@ def size_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()) / 1e6
 
 
-# --- unpacking (on a learner's laptop, offline, standard library only) -----------------------
-
-
-def relocate(value, photos: Path):
-    """`value` (parsed JSON) with every index record's image path ({"path", "key", ...}) moved to
-    `photos`/key: a Pascal item key is the photo's path inside the data set's folder."""
-    if isinstance(value, list):
-        return [relocate(v, photos) for v in value]
-    if isinstance(value, dict):
-        moved = {k: relocate(v, photos) for k, v in value.items()}
-        if isinstance(moved.get("path"), str) and isinstance(moved.get("key"), str):
-            moved["path"] = str(photos / moved["key"])
-        return moved
-    return value
+# --- unpacking (on a learner's laptop, offline, with the package just installed) -------------
 
 
 def unpack(kit: Path, home: Path) -> list[Path]:
     """Copy the kit's cache and photos into IMAGESEARCH_HOME `home` (its other files stay; the
-    kit's are copied again, so a rerun repairs), and point the index's image paths at the
-    photos' new place; returns the index files rewritten."""
+    kit's are copied again, so a rerun repairs), and point the indexes' rows at the photos' new
+    place (a Pascal item key is the photo's path inside the data set's folder); returns the
+    index files rewritten."""
+    from imagesearch.updates import relocate_photos
+
     kit, home = Path(kit).resolve(), Path(home).expanduser().resolve()
     if not (kit / DATASET).is_dir() or not (kit / "home").is_dir():
         return []  # a kit without data (the tests' small one): nothing to unpack
@@ -207,15 +197,9 @@ def unpack(kit: Path, home: Path) -> list[Path]:
     shutil.copytree(kit / DATASET, photos, dirs_exist_ok=True)
     shutil.copytree(kit / "home", home, dirs_exist_ok=True)
     rewritten = []
-    for path in sorted((home / "indexes").glob(f"{DATASET}*/*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        moved = relocate(data, photos)
-        if moved == data:
-            continue
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(moved, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-        rewritten.append(path)
+    for folder in sorted((home / "indexes").glob(f"{DATASET}*")):
+        if (folder / "images.json").exists():
+            rewritten += relocate_photos(folder, photos)
     return rewritten
 
 

@@ -1,6 +1,7 @@
 """The workshop kit (scripts/workshop_kit.py, `make workshop-kit`): the project installs from it
 with the network off, and unpacking it points the prebuilt index at the photos' new place.
 
+Unpacking relocates a real index built by the package (imagesearch.updates.relocate_photos).
 The offline install builds a small kit with the kit's own code (the project's wheel and numpy's,
 at the constraints.txt pin: the one download, so it needs PyPI), then installs and runs it
 inside `unshare -n`: a network namespace with no interface but loopback down, where any attempt
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from imagesearch.datasets import embedded_root
+from imagesearch.engine import SearchEngine
 from scripts import workshop_kit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,16 +49,13 @@ def test_the_kit_holds_every_dependency_and_extra_at_its_tested_version():
     assert not unpinned, f"not in constraints.txt, so the kit could not pin them: {sorted(unpinned)}"
 
 
-def test_unpacking_a_kit_moves_the_index_to_the_photos_new_place(tmp_path):
+def test_unpacking_a_kit_moves_the_index_to_the_photos_new_place(embedded_index, tmp_path):
+    """A kit holding a real index (the embedded set's, standing in for Pascal's) and its photos:
+    after unpacking, the index opens with every row at the photos' new place."""
     kit = tmp_path / "kit"
-    (kit / "pascal-sentences" / "cat").mkdir(parents=True)
-    (kit / "pascal-sentences" / "cat" / "a.jpg").write_bytes(b"jpeg")
+    shutil.copytree(embedded_root(), kit / "pascal-sentences")
     index = kit / "home" / "indexes" / "pascal-sentences-vgg16-conv-glove-6b-50d"
-    index.mkdir(parents=True)
-    items = [
-        {"path": "/build/machine/datasets/pascal-sentences/cat/a.jpg", "label": "cat", "key": "cat/a.jpg"}
-    ]
-    (index / "images.json").write_text(json.dumps({"format": 1, "model": "m", "items": items}, indent=1))
+    shutil.copytree(embedded_index, index)
     (index / "joint").mkdir()
     (index / "joint" / "joint.json").write_text(json.dumps({"kind": "head", "path": "weights.keras"}))
     (kit / "home" / "vectors").mkdir()
@@ -66,20 +66,22 @@ def test_unpacking_a_kit_moves_the_index_to_the_photos_new_place(tmp_path):
 
     rewritten = workshop_kit.unpack(kit, home)
 
-    assert rewritten == [home / "indexes" / index.name / "images.json"]
-    moved = json.loads(rewritten[0].read_text())
-    photo = home / "datasets" / "pascal-sentences" / "cat" / "a.jpg"
-    assert moved["items"][0]["path"] == str(photo)
-    assert moved["items"][0]["key"] == "cat/a.jpg" and moved["model"] == "m"
-    assert photo.read_bytes() == b"jpeg"
+    folder = home / "indexes" / index.name
+    assert rewritten == [folder / "images.json"]
+    photos = (home / "datasets" / "pascal-sentences").resolve()
+    engine = SearchEngine(folder)
+    keys = engine.images.records.column("key")
+    assert engine.images.records.column("path") == [str(photos / key) for key in keys]
+    assert all((photos / key).is_file() for key in keys)
+    query = photos / keys[0]
+    assert engine.image_vector(query)[1] == 0  # the photo at its new place is the indexed one
+    assert all(Path(r.path).is_file() for r in engine.similar_images(query, k=5))
     assert (home / "vectors" / "glove.kv").read_bytes() == b"vectors"
     assert (home / "vectors" / "mine.kv").read_bytes() == b"kept"  # what was there stays
-    assert (
-        json.loads((home / "indexes" / index.name / "joint" / "joint.json").read_text())["path"]
-        == "weights.keras"
-    )
-    assert workshop_kit.unpack(kit, home) == rewritten  # a rerun: the same result
-    assert json.loads(rewritten[0].read_text()) == moved
+    assert json.loads((folder / "joint" / "joint.json").read_text())["path"] == "weights.keras"
+    metadata = json.loads(rewritten[0].read_text())
+    assert workshop_kit.unpack(kit, home) == rewritten  # a rerun (the kit copied again): the same result
+    assert json.loads(rewritten[0].read_text()) == metadata
 
 
 def test_building_refuses_to_overwrite_a_kit(tmp_path):
