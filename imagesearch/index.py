@@ -8,9 +8,10 @@ An index folder holds, per index name: `NAME.ann` (or `NAME.usearch`), `NAME.npy
 vectors), `NAME.items.arrow` (path, label, key, captions of each row, by column: records.py),
 for image indexes `NAME.maps.npy` (focus maps), and `NAME.json` (model, dimension, count, build
 settings, data set hash: what a person reads), written atomically, the JSON last, so that a
-folder with a JSON file always holds a complete index. Adds, removes and rebuilds write a new
-generation (`NAME.gG.*`, named in the JSON's "generation") and delete the old files only after
-the JSON points at the new ones: an interrupted update leaves the previous index whole. Rows
+folder with a JSON file always holds a complete index. Every save over an index writes a new
+generation (`NAME.gG.*`, named in the JSON's "generation") and deletes the old files only after
+the JSON points at the new ones (generations.py): an interrupted update leaves the previous
+index whole. Rows
 are copied from file to file in blocks: no update reads every vector (or map) into memory.
 (Indexes written before format 2 keep their items in the JSON; they still open.)
 """
@@ -29,6 +30,7 @@ import numpy as np
 
 from .backends import DEFAULT_TREES, BackendError, cosine_from_angular, make_backend
 from .features import l2_normalize
+from .generations import committed_files, remove_stale, save_generation
 from .layout import GenerationFiles, index_file
 from .records import Records
 from .storage import ImageSearchError, write_npy, write_text_atomic
@@ -145,19 +147,20 @@ class EmbeddingIndex:
         return index_file(folder, name, self.backend, self.generation)
 
     def save(self, folder: str | os.PathLike, name: str = "images", *, maps: Maps = None) -> Path:
-        """Write the files of this generation (ANN, vectors, items, and `maps` when given),
-        then the JSON that commits them; then delete the files of the generation the JSON named
-        before. A folder that already holds another generation gets a new one, never an
-        overwrite of the files its JSON names."""
+        """Write a generation the folder's JSON does not name yet (ANN, vectors, items, and
+        `maps` when given: an array or a function writing the file), then the JSON that commits
+        it, then delete the other generations' files (generations.py). A loaded index saved back
+        unchanged without `maps` keeps its maps."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         meta_file = folder / f"{name}.json"
         old = _read_json(meta_file) if meta_file.exists() else None
-        old_files = None
-        if old is not None:
-            old_files = index_file(folder, name, old.get("backend", "annoy"), int(old.get("generation", 0)))
-            if self.generation == int(old.get("generation", 0)) and (folder, name) != self._home:
-                self.metadata["generation"] = self.generation + 1  # a rebuild: beside the old one
+        carried = None  # the committed maps, when this is that very generation, unchanged
+        if old is not None and maps is None and (folder, name) == self._home:
+            if self.generation == int(old.get("generation", 0)):
+                carried = committed_files(folder, name, old).maps
+        if self.generation != (generation := save_generation(self.generation, old)):
+            self.metadata["generation"] = generation
         files = self.files(folder, name)
         self._ann.save(files.ann)
         if self._written != files.vectors:
@@ -167,12 +170,14 @@ class EmbeddingIndex:
             maps(files.maps)
         elif maps is not None:
             write_npy(files.maps, [maps])
+        elif carried is not None and carried.exists():
+            write_npy(files.maps, [np.load(carried, mmap_mode="r")])
         self.metadata.pop("items", None)
         self.metadata["format"] = INDEX_FORMAT
         write_text_atomic(meta_file, json.dumps(self.metadata, indent=1))
-        if old_files is not None:
-            for path in set(old_files) - files.written(maps is not None):
-                path.unlink(missing_ok=True)
+        if isinstance(self.vectors, np.memmap):  # let go of the old generation's files
+            self.vectors, self.records = np.load(files.vectors, mmap_mode="r"), Records.read(files.items)
+        remove_stale(folder, name, keep=files)
         self._home, self._written = (folder, name), None
         return folder
 
