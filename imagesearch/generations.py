@@ -11,13 +11,23 @@ stale generation it finds.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
-from .layout import ANN_SUFFIXES, GenerationFiles, index_file
+import numpy as np
 
+from .layout import ANN_SUFFIXES, GenerationFiles, index_file
+from .records import Records
+from .storage import ImageSearchError, write_npy, write_text_atomic
+
+INDEX_FORMAT = 2  # 1: the items in the JSON; 2: in NAME.items.arrow
 _SUFFIXES = "|".join(re.escape(s) for s in (*ANN_SUFFIXES.values(), ".npy", ".items.arrow", ".maps.npy"))
+
+
+class IndexLoadError(ImageSearchError):
+    """An index folder that is missing, incomplete or built for something else."""
 
 
 def committed_files(folder: Path, name: str, metadata: dict[str, Any]) -> GenerationFiles:
@@ -50,3 +60,44 @@ def remove_stale(folder: Path, name: str, keep: GenerationFiles) -> list[Path]:
         except OSError:
             left.append(path)
     return left
+
+
+def save_index(index, folder: Path, name: str, maps) -> Path:
+    """`EmbeddingIndex.save`: the new generation's files, the JSON, then the clean-up."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    meta_file = folder / f"{name}.json"
+    old = read_metadata(meta_file) if meta_file.exists() else None
+    carried = None  # the committed maps, when this is that very generation, unchanged
+    if old is not None and maps is None and (folder, name) == index._home:
+        if index.generation == int(old.get("generation", 0)):
+            carried = committed_files(folder, name, old).maps
+    if index.generation != (generation := save_generation(index.generation, old)):
+        index.metadata["generation"] = generation
+    files = index.files(folder, name)
+    index._ann.save(files.ann)
+    if index._written != files.vectors:
+        write_npy(files.vectors, [index.vectors], dtype=np.float32)
+    index.records.write(files.items)
+    if callable(maps):
+        maps(files.maps)
+    elif maps is not None:
+        write_npy(files.maps, [maps])
+    elif carried is not None and carried.exists():
+        write_npy(files.maps, [np.load(carried, mmap_mode="r")])
+    index.metadata.pop("items", None)
+    index.metadata["format"] = INDEX_FORMAT
+    write_text_atomic(meta_file, json.dumps(index.metadata, indent=1))
+    if isinstance(index.vectors, np.memmap):  # let go of the old generation's files
+        index.vectors, index.records = np.load(files.vectors, mmap_mode="r"), Records.read(files.items)
+    remove_stale(folder, name, keep=files)
+    index._home, index._written = (folder, name), None
+    return folder
+
+
+def read_metadata(path: Path) -> dict[str, Any]:
+    """An index JSON; a corrupt one is an IndexLoadError saying to rebuild."""
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise IndexLoadError(f"{path} is corrupt ({error}); rebuild the index.") from None

@@ -18,7 +18,6 @@ are copied from file to file in blocks: no update reads every vector (or map) in
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,10 +29,11 @@ import numpy as np
 
 from .backends import DEFAULT_TREES, BackendError, cosine_from_angular, make_backend
 from .features import l2_normalize
-from .generations import committed_files, remove_stale, save_generation
+from .generations import INDEX_FORMAT, IndexLoadError, read_metadata, save_index
 from .layout import GenerationFiles, index_file
 from .records import Records
-from .storage import ImageSearchError, write_npy, write_text_atomic
+from .splits import compact_split
+from .storage import write_npy
 
 __all__ = [
     "DEFAULT_TREES",
@@ -43,12 +43,7 @@ __all__ = [
     "Result",
     "exact_search",
 ]
-INDEX_FORMAT = 2  # 1: the items in the JSON; 2: in NAME.items.arrow
 Maps = np.ndarray | Callable[[Path], None] | None  # an array, or a function writing the file given
-
-
-class IndexLoadError(ImageSearchError):
-    """An index folder that is missing, incomplete or built for something else."""
 
 
 @dataclass(frozen=True)
@@ -151,35 +146,7 @@ class EmbeddingIndex:
         `maps` when given: an array or a function writing the file), then the JSON that commits
         it, then delete the other generations' files (generations.py). A loaded index saved back
         unchanged without `maps` keeps its maps."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        meta_file = folder / f"{name}.json"
-        old = _read_json(meta_file) if meta_file.exists() else None
-        carried = None  # the committed maps, when this is that very generation, unchanged
-        if old is not None and maps is None and (folder, name) == self._home:
-            if self.generation == int(old.get("generation", 0)):
-                carried = committed_files(folder, name, old).maps
-        if self.generation != (generation := save_generation(self.generation, old)):
-            self.metadata["generation"] = generation
-        files = self.files(folder, name)
-        self._ann.save(files.ann)
-        if self._written != files.vectors:
-            write_npy(files.vectors, [self.vectors], dtype=np.float32)
-        self.records.write(files.items)
-        if callable(maps):
-            maps(files.maps)
-        elif maps is not None:
-            write_npy(files.maps, [maps])
-        elif carried is not None and carried.exists():
-            write_npy(files.maps, [np.load(carried, mmap_mode="r")])
-        self.metadata.pop("items", None)
-        self.metadata["format"] = INDEX_FORMAT
-        write_text_atomic(meta_file, json.dumps(self.metadata, indent=1))
-        if isinstance(self.vectors, np.memmap):  # let go of the old generation's files
-            self.vectors, self.records = np.load(files.vectors, mmap_mode="r"), Records.read(files.items)
-        remove_stale(folder, name, keep=files)
-        self._home, self._written = (folder, name), None
-        return folder
+        return save_index(self, Path(folder), name, maps)
 
     @classmethod
     def load(
@@ -198,7 +165,7 @@ class EmbeddingIndex:
                 f"no index {name!r} in {folder} ({meta_file.name} is missing). "
                 f"Build one with `python -m imagesearch index DATASET --out {folder}`."
             )
-        metadata = _read_json(meta_file)
+        metadata = read_metadata(meta_file)
         if model is not None and metadata.get("model") != model:
             raise IndexLoadError(
                 f"the index in {folder} was built with model {metadata.get('model')!r}, "
@@ -249,7 +216,7 @@ class EmbeddingIndex:
         self._new_vectors([self.vectors], keep)
         self._ann.remove(rows, self.vectors)
         if "split" in self.metadata:
-            self.metadata["split"] = _compact_split(self.metadata["split"], keep, len(self))
+            self.metadata["split"] = compact_split(self.metadata["split"], keep, len(self))
         self._updated(self.records.take(keep))
 
     def _new_vectors(self, parts: list[np.ndarray], keep: np.ndarray | None = None) -> None:
@@ -267,7 +234,7 @@ class EmbeddingIndex:
 
     def _updated(self, records: Records) -> None:
         self.records = records
-        self.metadata.update(count=len(records), generation=self.generation + 1)
+        self.metadata.update(self._ann.settings(), count=len(records), generation=self.generation + 1)
         self.__dict__.pop("_rows_by_path", None)
 
     # -- queries ----------------------------------------------------------------------
@@ -323,22 +290,3 @@ class EmbeddingIndex:
     def row_of_path(self, path: str | os.PathLike) -> int | None:
         """The row of an indexed image file (first one if listed twice), or None."""
         return self._rows_by_path.get(str(Path(path).resolve()))
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise IndexLoadError(f"{path} is corrupt ({error}); rebuild the index.") from None
-
-
-def _compact_split(split: dict[str, Any], keep: np.ndarray, count: int) -> dict[str, Any]:
-    """The split's row lists after keeping rows `keep` (renumbered 0..len(keep)-1)."""
-    new_row = np.full(count, -1, np.int64)
-    new_row[keep] = np.arange(len(keep))
-    out = dict(split)
-    for part in ("train", "val", "test"):
-        if part in split:
-            rows = new_row[np.asarray(split[part], dtype=np.int64)]
-            out[part] = rows[rows >= 0].tolist()
-    return out
