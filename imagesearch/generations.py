@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,8 @@ def save_index(index, folder: Path, name: str, maps) -> Path:
             carried = committed_files(folder, name, old).maps
     if index.generation != (generation := save_generation(index.generation, old)):
         index.metadata["generation"] = generation
+    # what the folder's Qdrant collections are named by (qdrant_store.py): made once, then kept
+    index.metadata.setdefault("collection_id", (old or {}).get("collection_id") or uuid.uuid4().hex)
     files = index.files(folder, name)
     index._ann.save(files.ann)
     if index._written != files.vectors:
