@@ -191,4 +191,4 @@ def test_a_joint_index_out_of_step_with_the_images_is_a_clear_error(embedded_ind
     joint.add(np.ones((1, joint.dim), np.float32), [{"path": "/new.jpg", "label": "x", "key": "x/new.jpg"}])
     joint.save(folder, "joint")
     with pytest.raises(IndexLoadError, match=r"joint index .* has 121 rows but the image index has 120.*add"):
-        SearchEngine(folder).joint_index
+        _ = SearchEngine(folder).joint_index
