@@ -27,6 +27,17 @@ from .storage import ImageSearchError, atomic_path
 
 DEFAULT_TREES = 50
 BACKENDS = ("annoy", "usearch")
+# usearch inserts on every core by default, and the HNSW graph (hence which neighbours an
+# approximate search finds) depends on the order the threads insert in: up to this many
+# vectors it inserts on one thread, so that a build or an add repeats exactly on every machine
+# and core count (the notebooks print its results); above it, on all cores, since one thread
+# takes minutes per million vectors. The thread count used is recorded ("threads": 0 = all).
+SERIAL_UP_TO = 100_000
+
+
+def insert_threads(count: int) -> int:
+    """usearch threads for an index of `count` vectors: 1 (deterministic) or 0 (every core)."""
+    return 1 if count <= SERIAL_UP_TO else 0
 
 
 class BackendError(ImageSearchError):
@@ -113,6 +124,7 @@ class UsearchBackend:
         expansion_add: int = 200,
         expansion_search: int = 128,
         seed: int = 0,
+        threads: int | None = None,
     ):
         self.dim, self.dtype = dim, dtype
         self.connectivity, self.expansion_add, self.expansion_search = (
@@ -122,6 +134,7 @@ class UsearchBackend:
         )
         self._index = None
         self._path = None  # the file a memory-mapped (read-only) index views
+        self.threads = threads  # of the last build or add (insert_threads)
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -130,6 +143,7 @@ class UsearchBackend:
             "connectivity": self.connectivity,
             "expansion_add": self.expansion_add,
             "expansion_search": self.expansion_search,
+            **({} if self.threads is None else {"threads": self.threads}),
         }
 
     def _new(self):
@@ -146,8 +160,10 @@ class UsearchBackend:
 
     def build(self, vectors: np.ndarray) -> None:
         self._index = self._new()
+        self.threads = insert_threads(len(vectors))
         if len(vectors):
-            self._index.add(np.arange(len(vectors)), np.ascontiguousarray(vectors, dtype=np.float32))
+            keys, vectors = np.arange(len(vectors)), np.ascontiguousarray(vectors, dtype=np.float32)
+            self._index.add(keys, vectors, threads=self.threads)
 
     def search(
         self, vector: np.ndarray, k: int, exclude: Sequence[int] = (), search_k: int = -1
@@ -164,8 +180,9 @@ class UsearchBackend:
         self._writable()
         start = len(self._index)
         new = np.ascontiguousarray(all_vectors[start:], dtype=np.float32)
+        self.threads = insert_threads(len(all_vectors))
         if len(new):
-            self._index.add(np.arange(start, start + len(new)), new)
+            self._index.add(np.arange(start, start + len(new)), new, threads=self.threads)
 
     def remove(self, rows: Sequence[int], all_vectors: np.ndarray) -> None:
         """Remove `rows`, then renumber the keys after them so that keys stay rows: one bulk
@@ -210,6 +227,6 @@ def make_backend(name: str, dim: int, settings: dict[str, Any] | None = None):
             dim, n_trees=int(settings.get("n_trees", DEFAULT_TREES)), seed=int(settings.get("seed", 0))
         )
     if name == "usearch":
-        keys = ("dtype", "connectivity", "expansion_add", "expansion_search")
+        keys = ("dtype", "connectivity", "expansion_add", "expansion_search", "threads")
         return UsearchBackend(dim, **{k: settings[k] for k in keys if k in settings})
     raise BackendError(f"unknown index backend {name!r}: choose one of {', '.join(BACKENDS)}.")

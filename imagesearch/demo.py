@@ -11,6 +11,7 @@ from .indexing import JOINT, build_index, train_joint_index
 from .models import DEFAULT_MODEL
 from .plots import result_grid, save_figure
 from .report import print_results
+from .scaling import result_keys
 
 DEMO_K = 5
 DEMO_TEXTS = ("cat", "ocean", "cat sofa")  # a label, a word that is no label, several words
@@ -24,11 +25,6 @@ def demo_queries(engine: SearchEngine, per_class: int = 1, classes: int = 4) -> 
             seen.add(item["label"])
             rows.append(row)
     return rows
-
-
-def result_keys(engine: SearchEngine, results) -> list[str]:
-    """Each result's item key (class/file): short, and the same on every machine."""
-    return [engine.images.records[r.row]["key"] for r in results]
 
 
 def run_demo(out: Path, model: str = DEFAULT_MODEL) -> Path:
@@ -55,7 +51,7 @@ def run_demo(out: Path, model: str = DEFAULT_MODEL) -> Path:
         results = engine.similar_images(row, DEMO_K)
         hits = sum(r.label == item["label"] for r in results)
         title = f"\nQuery: {item['key']} ({item['label']}) -> {hits}/{len(results)} results of the same class"
-        print_results(title, results, names=result_keys(engine, results), column="image")
+        print_results(title, results, names=result_keys(engine.images, results, score=False), column="image")
         queries.append((item["path"], item["label"]))
         rows_of_results.append(results)
         tags = engine.tags(row, DEMO_K)
@@ -66,7 +62,7 @@ def run_demo(out: Path, model: str = DEFAULT_MODEL) -> Path:
         print_results(
             f"\nText query: {text!r}",
             answer.results,
-            names=result_keys(engine, answer.results),
+            names=result_keys(engine.images, answer.results, score=False),
             column="image",
         )
         queries.append((None, text))

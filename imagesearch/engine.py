@@ -230,7 +230,14 @@ class SearchEngine:
                 f"{self.folder} has no joint image-word model yet: train it with "
                 f"`python -m imagesearch train {self.folder}`."
             )
-        return EmbeddingIndex.load(self.folder, JOINT)
+        joint = EmbeddingIndex.load(self.folder, JOINT)
+        if len(joint) != len(self.images):  # an interrupted add or remove: rows no longer pair up
+            raise IndexLoadError(
+                f"the joint index in {self.folder} has {len(joint)} rows but the image index has "
+                f"{len(self.images)}: an update was interrupted. Rerun the same `python -m imagesearch "
+                f"add` (or `remove`) on {self.folder} to complete it, or rebuild the index."
+            )
+        return joint
 
     @property
     def has_joint(self) -> bool:

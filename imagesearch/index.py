@@ -8,16 +8,16 @@ An index folder holds, per index name: `NAME.ann` (or `NAME.usearch`), `NAME.npy
 vectors), `NAME.items.arrow` (path, label, key, captions of each row, by column: records.py),
 for image indexes `NAME.maps.npy` (focus maps), and `NAME.json` (model, dimension, count, build
 settings, data set hash: what a person reads), written atomically, the JSON last, so that a
-folder with a JSON file always holds a complete index. Adds, removes and rebuilds write a new
-generation (`NAME.gG.*`, named in the JSON's "generation") and delete the old files only after
-the JSON points at the new ones: an interrupted update leaves the previous index whole. Rows
+folder with a JSON file always holds a complete index. Every save over an index writes a new
+generation (`NAME.gG.*`, named in the JSON's "generation") and deletes the old files only after
+the JSON points at the new ones (generations.py): an interrupted update leaves the previous
+index whole. Rows
 are copied from file to file in blocks: no update reads every vector (or map) into memory.
 (Indexes written before format 2 keep their items in the JSON; they still open.)
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,9 +29,11 @@ import numpy as np
 
 from .backends import DEFAULT_TREES, BackendError, cosine_from_angular, make_backend
 from .features import l2_normalize
+from .generations import INDEX_FORMAT, IndexLoadError, read_metadata, save_index
 from .layout import GenerationFiles, index_file
 from .records import Records
-from .storage import ImageSearchError, write_npy, write_text_atomic
+from .splits import compact_split
+from .storage import write_npy
 
 __all__ = [
     "DEFAULT_TREES",
@@ -41,12 +43,7 @@ __all__ = [
     "Result",
     "exact_search",
 ]
-INDEX_FORMAT = 2  # 1: the items in the JSON; 2: in NAME.items.arrow
 Maps = np.ndarray | Callable[[Path], None] | None  # an array, or a function writing the file given
-
-
-class IndexLoadError(ImageSearchError):
-    """An index folder that is missing, incomplete or built for something else."""
 
 
 @dataclass(frozen=True)
@@ -145,36 +142,11 @@ class EmbeddingIndex:
         return index_file(folder, name, self.backend, self.generation)
 
     def save(self, folder: str | os.PathLike, name: str = "images", *, maps: Maps = None) -> Path:
-        """Write the files of this generation (ANN, vectors, items, and `maps` when given),
-        then the JSON that commits them; then delete the files of the generation the JSON named
-        before. A folder that already holds another generation gets a new one, never an
-        overwrite of the files its JSON names."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        meta_file = folder / f"{name}.json"
-        old = _read_json(meta_file) if meta_file.exists() else None
-        old_files = None
-        if old is not None:
-            old_files = index_file(folder, name, old.get("backend", "annoy"), int(old.get("generation", 0)))
-            if self.generation == int(old.get("generation", 0)) and (folder, name) != self._home:
-                self.metadata["generation"] = self.generation + 1  # a rebuild: beside the old one
-        files = self.files(folder, name)
-        self._ann.save(files.ann)
-        if self._written != files.vectors:
-            write_npy(files.vectors, [self.vectors], dtype=np.float32)
-        self.records.write(files.items)
-        if callable(maps):
-            maps(files.maps)
-        elif maps is not None:
-            write_npy(files.maps, [maps])
-        self.metadata.pop("items", None)
-        self.metadata["format"] = INDEX_FORMAT
-        write_text_atomic(meta_file, json.dumps(self.metadata, indent=1))
-        if old_files is not None:
-            for path in set(old_files) - files.written(maps is not None):
-                path.unlink(missing_ok=True)
-        self._home, self._written = (folder, name), None
-        return folder
+        """Write a generation the folder's JSON does not name yet (ANN, vectors, items, and
+        `maps` when given: an array or a function writing the file), then the JSON that commits
+        it, then delete the other generations' files (generations.py). A loaded index saved back
+        unchanged without `maps` keeps its maps."""
+        return save_index(self, Path(folder), name, maps)
 
     @classmethod
     def load(
@@ -193,7 +165,7 @@ class EmbeddingIndex:
                 f"no index {name!r} in {folder} ({meta_file.name} is missing). "
                 f"Build one with `python -m imagesearch index DATASET --out {folder}`."
             )
-        metadata = _read_json(meta_file)
+        metadata = read_metadata(meta_file)
         if model is not None and metadata.get("model") != model:
             raise IndexLoadError(
                 f"the index in {folder} was built with model {metadata.get('model')!r}, "
@@ -244,7 +216,7 @@ class EmbeddingIndex:
         self._new_vectors([self.vectors], keep)
         self._ann.remove(rows, self.vectors)
         if "split" in self.metadata:
-            self.metadata["split"] = _compact_split(self.metadata["split"], keep, len(self))
+            self.metadata["split"] = compact_split(self.metadata["split"], keep, len(self))
         self._updated(self.records.take(keep))
 
     def _new_vectors(self, parts: list[np.ndarray], keep: np.ndarray | None = None) -> None:
@@ -262,7 +234,7 @@ class EmbeddingIndex:
 
     def _updated(self, records: Records) -> None:
         self.records = records
-        self.metadata.update(count=len(records), generation=self.generation + 1)
+        self.metadata.update(self._ann.settings(), count=len(records), generation=self.generation + 1)
         self.__dict__.pop("_rows_by_path", None)
 
     # -- queries ----------------------------------------------------------------------
@@ -318,22 +290,3 @@ class EmbeddingIndex:
     def row_of_path(self, path: str | os.PathLike) -> int | None:
         """The row of an indexed image file (first one if listed twice), or None."""
         return self._rows_by_path.get(str(Path(path).resolve()))
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise IndexLoadError(f"{path} is corrupt ({error}); rebuild the index.") from None
-
-
-def _compact_split(split: dict[str, Any], keep: np.ndarray, count: int) -> dict[str, Any]:
-    """The split's row lists after keeping rows `keep` (renumbered 0..len(keep)-1)."""
-    new_row = np.full(count, -1, np.int64)
-    new_row[keep] = np.arange(len(keep))
-    out = dict(split)
-    for part in ("train", "val", "test"):
-        if part in split:
-            rows = new_row[np.asarray(split[part], dtype=np.int64)]
-            out[part] = rows[rows >= 0].tolist()
-    return out

@@ -12,8 +12,8 @@ served by Qdrant. A store is named by a URL:
 
 Qdrant's recommend query takes liked and disliked examples: `recommend(positive, negative, k)`.
 
-Each index is served under an alias named after its folder (basename and a hash of the resolved
-path: two folders of the same name do not collide). An export fills a new collection, then
+Each index is served under an alias named after its folder (basename and the collection id in
+its JSON: the same on any machine, and two folders of the same name do not collide). An export fills a new collection, then
 moves the alias onto it in one operation and drops the old one: queries see the old copy or
 the new one, never a half-filled one, and an interrupted export leaves the old one served.
 """
@@ -61,11 +61,26 @@ def open_store(url: str) -> QdrantClient:
 
 
 def collection_name(folder: str | os.PathLike, name: str) -> str:
-    """The alias an index of a folder is served under: `<folder name>-<hash of its resolved
-    path>-images` (and `-joint`)."""
-    resolved = Path(folder).resolve()
-    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:8]
-    return f"{resolved.name}-{digest}-{name}"
+    """The alias an index of a folder is served under: `<folder name>-<collection id>-images`
+    (and `-joint`). The id is stored in the image index's JSON (made at its first save, then
+    kept), so that the name is the same on every machine and after the folder moves, and two
+    folders of one name, built apart, do not collide. Older indexes without one: a hash of what
+    they were built from (data set hash, model, weights, backend)."""
+    folder = Path(folder)
+    meta_file = folder / f"{IMAGES}.json"
+    if not meta_file.exists():
+        raise StoreError(
+            f"{meta_file} is missing: build an index in {folder} (`python -m imagesearch index "
+            f"DATASET --out {folder}`), then `python -m imagesearch export {folder} --store STORE`."
+        )
+    metadata = json.loads(meta_file.read_text())
+    identity = (
+        metadata.get("collection_id")
+        or hashlib.sha256(
+            json.dumps([metadata.get(k) for k in ("dataset_hash", "model", "weights", "backend")]).encode()
+        ).hexdigest()
+    )
+    return f"{folder.resolve().name}-{identity[:12]}-{name}"
 
 
 def _alias_target(client: QdrantClient, alias: str) -> str | None:

@@ -27,6 +27,26 @@ def _type(name: str):
     return {"string": pa.string(), "list<string>": pa.list_(pa.string())}[KNOWN[name]]
 
 
+LISTS = [name for name, kind in KNOWN.items() if kind.startswith("list")]
+
+
+def _value(row: dict[str, Any], name: str) -> Any:
+    """A row's field; [] for a list column the row lacks (callers do `row.get("captions", [])`)."""
+    value = row.get(name)
+    return [] if value is None and name in LISTS else value
+
+
+def _with_lists(table, other):
+    """`table` with an empty list in each row for the list columns only `other` has, so that
+    rows extended from an index without captions read [] rather than None."""
+    import pyarrow as pa
+
+    for name in LISTS:
+        if name in other.column_names and name not in table.column_names:
+            table = table.append_column(name, pa.array([[]] * table.num_rows, _type(name)))
+    return table
+
+
 class Records(Sequence):
     """A read-only sequence of row dicts over an Arrow table (memory-mapped when read)."""
 
@@ -40,7 +60,7 @@ class Records(Sequence):
         rows = list(rows)
         names = list(dict.fromkeys(name for row in rows for name in row))
         columns = {
-            name: pa.array([row.get(name) for row in rows], type=_type(name) if name in KNOWN else None)
+            name: pa.array([_value(row, name) for row in rows], type=_type(name) if name in KNOWN else None)
             for name in names
         }
         return cls(pa.table(columns) if columns else pa.table({"path": pa.array([], pa.string())}))
@@ -105,7 +125,8 @@ class Records(Sequence):
             return other
         if not len(other):
             return self
-        return Records(pa.concat_tables([self._table, other._table], promote_options="permissive"))
+        tables = [_with_lists(self._table, other._table), _with_lists(other._table, self._table)]
+        return Records(pa.concat_tables(tables, promote_options="permissive"))
 
     def take(self, rows: Sequence[int]) -> Records:
         import pyarrow as pa

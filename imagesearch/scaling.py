@@ -81,9 +81,11 @@ def recall_at_k(found: Sequence[Sequence[int]], truth: Sequence[Sequence[int]]) 
 
 
 # -- a live index that grows ------------------------------------------------------------------
-def result_keys(index, results) -> list[str]:
-    """`key  score` per result, e.g. `cat/2008_003607.jpg  0.812`, to print beside each other."""
-    return [f"{index.records[r.row].get('key') or Path(r.path).name}  {r.score:.3f}" for r in results]
+def result_keys(index, results, *, score: bool = True) -> list[str]:
+    """Each result's item key (class/file: short, the same on every machine), with its score
+    unless `score=False`: e.g. `cat/2008_003607.jpg  0.812`, to print results beside each other."""
+    keys = [index.records[r.row].get("key") or Path(r.path).name for r in results]
+    return [f"{key}  {r.score:.3f}" for key, r in zip(keys, results)] if score else keys
 
 
 def mirrored_copies(paths: Sequence[str | os.PathLike], folder: str | os.PathLike) -> list[Path]:

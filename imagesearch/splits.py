@@ -139,3 +139,15 @@ def stratified_split(
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
     return Split(train=cat(train), val=cat(val), test=cat(test))
+
+
+def compact_split(split: dict[str, Any], keep: np.ndarray, count: int) -> dict[str, Any]:
+    """The split's row lists after keeping rows `keep` (renumbered 0..len(keep)-1)."""
+    new_row = np.full(count, -1, np.int64)
+    new_row[keep] = np.arange(len(keep))
+    out = dict(split)
+    for part in ("train", "val", "test"):
+        if part in split:
+            rows = new_row[np.asarray(split[part], dtype=np.int64)]
+            out[part] = rows[rows >= 0].tolist()
+    return out

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-import imagesearch.index
+import imagesearch.generations
 from bench import scale
 from imagesearch.cli import main
 from imagesearch.datasets import embedded_root
@@ -96,7 +96,7 @@ def test_an_interrupted_add_leaves_the_old_index_whole(embedded_index, shared_ho
     def crash(*args, **kwargs):
         raise KeyboardInterrupt  # the user pressed Ctrl-C just before the metadata was written
 
-    monkeypatch.setattr(imagesearch.index, "write_text_atomic", crash)
+    monkeypatch.setattr(imagesearch.generations, "write_text_atomic", crash)
     photos = new_photos(tmp_path / "new", 1)
     assert main(["add", str(folder), str(photos[0])]) == 130
     monkeypatch.undo()
@@ -238,7 +238,7 @@ def test_an_interrupted_add_leaves_the_old_maps_in_step(embedded_joint, shared_h
     def crash(*args, **kwargs):
         raise KeyboardInterrupt  # Ctrl-C after the new maps were written, before a JSON was
 
-    monkeypatch.setattr(imagesearch.index, "write_text_atomic", crash)
+    monkeypatch.setattr(imagesearch.generations, "write_text_atomic", crash)
     photos = new_photos(tmp_path / "new", 2)
     assert main(["add", str(folder), str(photos[0].parent)]) == 130
     monkeypatch.undo()
@@ -272,7 +272,7 @@ def test_an_interrupted_rebuild_or_retraining_leaves_the_old_index_whole(
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(imagesearch.index, "write_text_atomic", crash)
+    monkeypatch.setattr(imagesearch.generations, "write_text_atomic", crash)
     with pytest.raises(KeyboardInterrupt):  # weights, maps and vectors written; the JSON not
         build_index(load_embedded(), folder, backend="usearch", force=True, progress=False)
     monkeypatch.setenv("IMAGESEARCH_HOME", str(words_home))

@@ -154,3 +154,17 @@ def test_opening_an_annoy_index_imports_no_large_collection_library(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_usearch_builds_and_adds_repeat_exactly_on_one_thread_up_to_100k_vectors():
+    from imagesearch.backends import insert_threads
+
+    assert insert_threads(100_000) == 1 and insert_threads(100_001) == 0  # all cores above
+    first, second = build("usearch", 2000), build("usearch", 2000)
+    assert first.metadata["threads"] == 1  # recorded, like the other settings
+    queries = unit(20, seed=5)
+    assert [[(r.row, r.score) for r in first.search(q, 10)] for q in queries] == [
+        [(r.row, r.score) for r in second.search(q, 10)] for q in queries
+    ]
+    first.add(unit(10, seed=6), records(10, start=5000))
+    assert first.metadata["threads"] == 1 and first._ann.threads == 1

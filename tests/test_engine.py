@@ -176,3 +176,19 @@ def test_queries_file_lines_are_images_by_suffix_or_prefix(embedded_index, tmp_p
     queries.write_text("# comment\nmissing/cat.jpg\n")
     with pytest.raises(SystemExit, match=r"queries.txt, line 2: image file missing/cat.jpg does not exist"):
         main(["search", str(embedded_index), "--queries", str(queries)])
+
+
+def test_a_joint_index_out_of_step_with_the_images_is_a_clear_error(embedded_index, tmp_path):
+    import shutil
+
+    import numpy as np
+
+    from imagesearch.index import EmbeddingIndex, IndexLoadError
+
+    folder = tmp_path / "index"
+    shutil.copytree(embedded_index, folder)
+    joint = EmbeddingIndex.load(folder)  # stands in for the joint index, one row ahead
+    joint.add(np.ones((1, joint.dim), np.float32), [{"path": "/new.jpg", "label": "x", "key": "x/new.jpg"}])
+    joint.save(folder, "joint")
+    with pytest.raises(IndexLoadError, match=r"joint index .* has 121 rows but the image index has 120.*add"):
+        _ = SearchEngine(folder).joint_index

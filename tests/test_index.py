@@ -139,3 +139,52 @@ def test_row_of_path_finds_indexed_files(built, tmp_path):
     index, _ = built
     assert index.row_of_path("/data/c0/5.jpg") == 5
     assert index.row_of_path(tmp_path / "not-indexed.jpg") is None
+
+
+def test_saving_a_loaded_index_back_starts_a_generation_and_keeps_its_maps(built, tmp_path):
+    index, vectors = built
+    maps = np.arange(len(vectors) * 4, dtype=np.float16).reshape(len(vectors), 2, 2)
+    index.save(tmp_path, maps=maps)
+    committed = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name != "images.json"}
+    loaded = EmbeddingIndex.load(tmp_path)
+    loaded.save(tmp_path)  # back into its own folder, no maps given
+    again = EmbeddingIndex.load(tmp_path)
+    assert again.generation == 1 and len(again) == len(index)
+    np.testing.assert_array_equal(np.load(again.files(tmp_path).maps), maps)
+    np.testing.assert_array_equal(again.vectors, index.vectors)
+    names = {p.name for p in tmp_path.iterdir()}
+    assert names == {
+        "images.json",
+        "images.g1.ann",
+        "images.g1.npy",
+        "images.g1.items.arrow",
+        "images.g1.maps.npy",
+    }
+    assert set(committed).isdisjoint(names)  # the committed files were never rewritten, then removed
+    assert [r.row for r in again.search(vectors[3], 5)] == [r.row for r in index.search(vectors[3], 5)]
+
+
+def test_old_generations_that_cannot_be_deleted_yet_are_removed_by_a_later_save(built, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    index, _ = built
+    index.save(tmp_path)
+    loaded = EmbeddingIndex.load(tmp_path)
+    real_unlink = Path.unlink
+
+    def mapped(path, missing_ok=False):  # as Windows answers for a file still memory-mapped
+        if not path.name.startswith("."):  # (temporary files go)
+            raise PermissionError(13, "in use", str(path))
+        real_unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", mapped)
+    loaded.save(tmp_path)  # no error: the old files stay
+    assert (tmp_path / "images.npy").exists() and (tmp_path / "images.g1.npy").exists()
+    monkeypatch.setattr(Path, "unlink", real_unlink)
+    EmbeddingIndex.load(tmp_path).save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "images.g2.ann",
+        "images.g2.items.arrow",
+        "images.g2.npy",
+        "images.json",
+    ]

@@ -138,3 +138,22 @@ def test_a_re_export_swaps_in_a_complete_copy_and_an_interrupted_one_changes_not
         and store.query(store.images, vectors[4], 1)[0].path == "/3/4.jpg"
     )
     assert len(client.get_collections().collections) == 1  # the old copy and the interrupted one dropped
+
+
+def test_the_alias_comes_from_the_index_not_the_path_on_this_machine(embedded_index, store, tmp_path):
+    import shutil
+
+    from imagesearch.qdrant_store import collection_name
+
+    moved = tmp_path / "another-host" / embedded_index.name
+    shutil.copytree(embedded_index, moved)  # the folder as another machine (or a move) sees it
+    elsewhere = QdrantSearch(moved, store.client)  # finds what was exported from the original
+    assert elsewhere.images == store.images
+    assert rows(elsewhere.query(elsewhere.images, SearchEngine(moved).images.vectors[3], 5))[0] == 3
+    other = tmp_path / "same-name" / embedded_index.name  # another index in a folder of the same name
+    shutil.copytree(embedded_index, other)
+    meta = json.loads((other / "images.json").read_text())
+    assert len(meta["collection_id"]) == 32  # written at build time
+    meta["collection_id"] = "0" * 32
+    (other / "images.json").write_text(json.dumps(meta))
+    assert collection_name(other, "images") != store.images

@@ -45,3 +45,14 @@ def test_write_npy_joins_parts_a_few_rows_at_a_time(tmp_path, monkeypatch, keep)
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), joined if keep is None else joined[keep])
     write_npy(tmp_path / "copy.npy", [parts[0]])  # a whole file: copied
     np.testing.assert_array_equal(np.load(tmp_path / "copy.npy"), first)
+
+
+def test_rows_without_captions_read_an_empty_list_not_none(tmp_path):
+    bare = [{"path": "/a.jpg", "label": "a", "key": "a/a.jpg"}]
+    captioned = [{"path": "/b.jpg", "label": "b", "key": "b/b.jpg", "captions": ["a bee"]}]
+    mixed = Records.from_dicts(bare + captioned)
+    assert [row["captions"] for row in mixed] == [[], ["a bee"]]
+    for grown in (Records.from_dicts(bare).extend(captioned), Records.from_dicts(captioned).extend(bare)):
+        grown = Records.read(grown.write(tmp_path / "rows.arrow"))
+        assert sorted(map(tuple, grown.column("captions"))) == [(), ("a bee",)]
+        assert all(row.get("captions", []) is not None for row in grown)

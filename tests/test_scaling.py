@@ -144,3 +144,4 @@ def test_result_keys_name_each_result_with_its_score():
 
     results = [Result(1, 0, "/x/cat/1.jpg", "cat", 0.81234), Result(2, 1, "/x/dog/2.jpg", "dog", 0.5)]
     assert scaling.result_keys(Index(), results) == ["cat/1.jpg  0.812", "2.jpg  0.500"]
+    assert scaling.result_keys(Index(), results, score=False) == ["cat/1.jpg", "2.jpg"]
