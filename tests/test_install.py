@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from imagesearch.index import EmbeddingIndex
+from imagesearch.indexing import IMAGES
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("pyproject.toml", "README.md", "imagesearch")
 
@@ -71,4 +74,5 @@ def test_demo_runs_from_the_installed_wheel(installed, tmp_path):
     assert "Indexed 120 images of the embedded data set (10 classes)" in run.stdout
     assert (tmp_path / "out" / "contact_sheet.png").stat().st_size > 0
     embedded = str(installed / "imagesearch" / "data" / "embedded")
-    assert any(embedded in index.read_text() for index in (tmp_path / "out" / "index").glob("*.json"))
+    paths = EmbeddingIndex.load(tmp_path / "out" / "index", IMAGES).records.column("path")
+    assert paths and all(path.startswith(embedded) for path in paths)
