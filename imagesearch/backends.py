@@ -9,6 +9,10 @@ faster per query, but hnswlib ships only as a source package compiled with -marc
 faiss's HNSW indexes cannot remove items (its IVF can, at lower recall per millisecond).
 usearch adds and removes after the build and ships wheels. float16, because its float32
 build is ~3x slower here; connectivity 32 / expansion 200 / 128 aim at recall@10 >= 0.95.
+On the synthetic 1M set (bench/scale.py) f16 stops short of it (0.948 at expansion_search
+512); the preset "usearch-i8" (PRESETS) reaches it: int8 storage, expansion 128 / 512, and an
+exact re-rank of the top `rerank` = 100 candidates with the float32 vectors, which
+EmbeddingIndex.search does (0.953 at 2.59 ms p50, 968 MB). Its metadata says "usearch-i8".
 
 Rows are the keys: a backend answers with row numbers of the index's vectors. Removing rows
 compacts them (later rows move down, as in the vectors and records arrays), so no tombstone is
@@ -26,7 +30,16 @@ import numpy as np
 from .storage import ImageSearchError, atomic_path
 
 DEFAULT_TREES = 50
-BACKENDS = ("annoy", "usearch")
+PRESETS: dict[str, dict[str, Any]] = {
+    "usearch-i8": {
+        "dtype": "i8",
+        "connectivity": 32,
+        "expansion_add": 128,
+        "expansion_search": 512,
+        "rerank": 100,
+    },
+}
+BACKENDS = ("annoy", "usearch", *PRESETS)
 # usearch inserts on every core by default, and the HNSW graph (hence which neighbours an
 # approximate search finds) depends on the order the threads insert in: up to this many
 # vectors it inserts on one thread, so that a build or an add repeats exactly on every machine
@@ -60,6 +73,7 @@ class AnnoyBackend:
 
     name = "annoy"
     updatable = False
+    rerank = 0  # candidates EmbeddingIndex.search re-scores exactly (none)
 
     def __init__(self, dim: int, *, n_trees: int = DEFAULT_TREES, seed: int = 0):
         self.dim, self.n_trees, self.seed = dim, n_trees, seed
@@ -110,7 +124,9 @@ class AnnoyBackend:
 
 
 class UsearchBackend:
-    """usearch's HNSW graph over inner products, float16 storage by default; keys are rows."""
+    """usearch's HNSW graph over inner products, float16 storage by default; keys are rows.
+    `rerank` > 0: EmbeddingIndex.search asks for that many candidates and re-scores them exactly
+    (int8's own distances are not cosines: usearch leaves them in its integer scale)."""
 
     name = "usearch"
     updatable = True
@@ -125,8 +141,9 @@ class UsearchBackend:
         expansion_search: int = 128,
         seed: int = 0,
         threads: int | None = None,
+        rerank: int = 0,
     ):
-        self.dim, self.dtype = dim, dtype
+        self.dim, self.dtype, self.rerank = dim, dtype, int(rerank)
         self.connectivity, self.expansion_add, self.expansion_search = (
             connectivity,
             expansion_add,
@@ -143,6 +160,7 @@ class UsearchBackend:
             "connectivity": self.connectivity,
             "expansion_add": self.expansion_add,
             "expansion_search": self.expansion_search,
+            **({"rerank": self.rerank} if self.rerank else {}),  # older indexes: none
             **({} if self.threads is None else {"threads": self.threads}),
         }
 
@@ -226,7 +244,9 @@ def make_backend(name: str, dim: int, settings: dict[str, Any] | None = None):
         return AnnoyBackend(
             dim, n_trees=int(settings.get("n_trees", DEFAULT_TREES)), seed=int(settings.get("seed", 0))
         )
-    if name == "usearch":
-        keys = ("dtype", "connectivity", "expansion_add", "expansion_search", "threads")
-        return UsearchBackend(dim, **{k: settings[k] for k in keys if k in settings})
+    if name == "usearch" or name in PRESETS:
+        keys = ("dtype", "connectivity", "expansion_add", "expansion_search", "threads", "rerank")
+        return UsearchBackend(
+            dim, **{**PRESETS.get(name, {}), **{k: settings[k] for k in keys if k in settings}}
+        )
     raise BackendError(f"unknown index backend {name!r}: choose one of {', '.join(BACKENDS)}.")

@@ -81,7 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave out the convolution maps (50 KB an image) that focus uses; focus then re-weights",
     )
     p.add_argument(
-        "--backend", default="annoy", choices=BACKENDS, help="annoy (small sets), usearch (large, updatable)"
+        "--backend",
+        default="annoy",
+        choices=BACKENDS,
+        help="annoy (small sets), usearch (large, updatable), usearch-i8 (1M+: int8 + exact re-rank)",
     )
     p.add_argument("--update", action="store_true", help="add what is new in DATASET, remove what is gone")
     p.set_defaults(func=cmd_index)

@@ -269,11 +269,17 @@ class EmbeddingIndex:
         exact: bool = False,
         search_k: int = -1,
     ) -> list[Result]:
-        """The k nearest items to `vector` by cosine; the ANN backend unless `exact`."""
+        """The k nearest items to `vector` by cosine; the ANN backend unless `exact`. A backend
+        with `rerank` (usearch-i8) returns that many candidates, re-scored here exactly."""
         vector = self._check_query(vector)
         if exact:
             return self.results_for(*exact_search(self.vectors, vector, k, exclude))
-        return self.results_for(*self._ann.search(vector, k, exclude, search_k=search_k))
+        rows, scores = self._ann.search(vector, max(k, self._ann.rerank), exclude, search_k=search_k)
+        if self._ann.rerank:  # only the candidates' rows are read; sorted, so ties go by row
+            rows = np.sort(rows)
+            top, scores = exact_search(self.vectors[rows], vector, k)
+            rows = rows[top]
+        return self.results_for(rows, scores)
 
     def search_item(self, row: int, k: int = 10, *, exact: bool = False) -> list[Result]:
         """Nearest neighbours of an indexed item, leaving the item itself out."""

@@ -53,11 +53,12 @@ def test_cli_add_and_remove_with_annoy_and_joint(embedded_joint, shared_home, tm
         assert str(photos[0].resolve()) not in {r.path for r in index.search(index.vectors[-1], 20)}
 
 
-def test_usearch_index_add_remove_and_update(shared_home, tmp_path, capsys):
+@pytest.mark.parametrize("backend", ["usearch", "usearch-i8"])
+def test_usearch_index_add_remove_and_update(backend, shared_home, tmp_path, capsys):
     folder = tmp_path / "index"
-    assert main(["index", "embedded", "--out", str(folder), "--backend", "usearch"]) == 0
+    assert main(["index", "embedded", "--out", str(folder), "--backend", backend]) == 0
     meta = json.loads((folder / "images.json").read_text())
-    assert meta["backend"] == "usearch" and (folder / "images.usearch").exists()
+    assert meta["backend"] == backend and (folder / "images.usearch").exists()
     before = meta["count"]
     photos = new_photos(tmp_path / "new", 3)
     assert main(["add", str(folder), *map(str, photos)]) == 0

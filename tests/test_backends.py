@@ -1,5 +1,6 @@
 """The ANN backends behind EmbeddingIndex: recall against exact search, add, remove, save/load,
-and that opening an Annoy index never imports the large-collection libraries."""
+the usearch-i8 preset's exact re-rank, and that opening an Annoy index never imports the
+large-collection libraries."""
 
 import json
 import subprocess
@@ -12,7 +13,7 @@ import pytest
 from imagesearch.backends import BackendError, make_backend
 from imagesearch.index import EmbeddingIndex, IndexLoadError, exact_search
 
-BACKENDS = ["annoy", "usearch"]
+BACKENDS = ["annoy", "usearch", "usearch-i8"]  # the preset: int8 storage + exact re-rank
 
 
 def unit(rows: int, dim: int = 16, seed: int = 0) -> np.ndarray:
@@ -168,3 +169,29 @@ def test_usearch_builds_and_adds_repeat_exactly_on_one_thread_up_to_100k_vectors
     ]
     first.add(unit(10, seed=6), records(10, start=5000))
     assert first.metadata["threads"] == 1 and first._ann.threads == 1
+
+
+def test_usearch_i8_reranks_its_candidates_with_the_exact_cosines(tmp_path):
+    vectors, queries = unit(3000, dim=64), unit(40, dim=64, seed=11)
+    index = EmbeddingIndex.build(vectors, records(3000), model="test", backend="usearch-i8")
+    assert index.metadata["dtype"] == "i8" and index.metadata["rerank"] == 100
+    plain = make_backend("usearch-i8", 64, {"rerank": 0})  # the same graph settings, no re-rank
+    plain.build(index.vectors)
+    without = EmbeddingIndex(index.vectors, dict(index.metadata), plain, index.records)
+    assert plain.rerank == 0 and "rerank" not in plain.settings()
+    exact_hits = 0
+    for q in queries:
+        truth = exact_search(index.vectors, q, 10)[0].tolist()
+        found = index.search(q, 10)
+        rows, scores = [r.row for r in found], np.array([r.score for r in found])
+        exact_hits += rows == truth
+        np.testing.assert_allclose(scores, index.vectors[rows] @ q, atol=1e-5)  # exact, not int8
+        assert list(scores) == sorted(scores, reverse=True)
+    assert exact_hits >= 0.9 * len(queries)
+    assert recall(index, queries) >= max(recall(without, queries), 0.95)
+    assert 5 not in {r.row for r in index.search(index.vectors[5], 10, exclude=[5])}
+    index.save(tmp_path)
+    loaded = EmbeddingIndex.load(tmp_path)
+    assert loaded.backend == "usearch-i8" and (loaded._ann.dtype, loaded._ann.rerank) == ("i8", 100)
+    assert [r.row for r in loaded.search(queries[0], 10)] == [r.row for r in index.search(queries[0], 10)]
+    assert make_backend("usearch", 8, {"rerank": 7}).rerank == 7  # recorded settings win

@@ -26,6 +26,11 @@ def test_cli_defaults_are_the_packages(argv, name, expected):
     assert getattr(build_parser().parse_args(argv), name) == expected
 
 
+def test_the_index_command_offers_every_backend_and_preset():
+    args = build_parser().parse_args(["index", "embedded", "--out", "x", "--backend", "usearch-i8"])
+    assert args.backend == "usearch-i8"
+
+
 def test_library_defaults_follow_the_constants():
     import inspect
 
