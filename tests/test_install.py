@@ -3,7 +3,6 @@ copy of the sources, installed with --no-deps into a folder, and run from outsid
 that folder first on the path (the dependencies come from the running environment)."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,31 +11,17 @@ import pytest
 
 from imagesearch.index import EmbeddingIndex
 from imagesearch.indexing import IMAGES
-
-ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ("pyproject.toml", "README.md", "imagesearch")
+from scripts import workshop_kit
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """The folder the wheel was installed into (`pip install --no-deps --target`)."""
+    """The folder the wheel was installed into (`pip install --no-deps --target`); the wheel is
+    built the way the workshop kit builds it, from a copy of the sources."""
     tmp = tmp_path_factory.mktemp("install")
-    source = tmp / "source"  # a copy, so that the build leaves nothing (build/, *.egg-info) in the clone
-    source.mkdir()
-    for name in SOURCES:
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(ROOT / name, source / name)
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    build = subprocess.run(
-        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp / "dist"), str(source)],
-        capture_output=True,
-        text=True,
-    )
-    assert build.returncode == 0, f"building the wheel failed (is setuptools installed?):\n{build.stderr}"
-    (wheel,) = (tmp / "dist").glob("imagesearch-*.whl")
+    wheel = workshop_kit.project_wheel(tmp / "dist")
     target = tmp / "target"
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     install = subprocess.run(
         [*pip, "install", "--no-deps", "--target", str(target), str(wheel)], capture_output=True, text=True
     )
