@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,11 +24,11 @@ import numpy as np
 
 from .datasets import IMAGE_EXTENSIONS, Dataset, class_to_label
 from .features import DEFAULT_RESAMPLE, MAPS_DTYPE, embed_image_maps, embed_images
+from .generations import read_metadata
 from .index import EmbeddingIndex, IndexLoadError
 from .indexing import index_image_model, item_records, joint_settings
-from .layout import IMAGES, JOINT, index_file, joint_model_dir, maps_file
-from .records import Records
-from .storage import ImageSearchError, atomic_path, write_npy, write_text_atomic
+from .layout import IMAGES, JOINT, joint_model_dir, maps_file
+from .storage import ImageSearchError, write_npy, write_text_atomic
 
 
 @dataclass
@@ -178,9 +177,9 @@ def update_from_dataset(folder: str | os.PathLike, dataset: Dataset) -> UpdateRe
 def relocate_photos(folder: str | os.PathLike, photos: str | os.PathLike) -> list[Path]:
     """Point every row of the folder's indexes (images, joint) at `photos`/its key, after the
     index and its photos were copied to another machine (the workshop kit): no re-embedding.
-    An index moves to a new generation (its ANN, vectors and maps hard-linked, the rows written
-    anew, the JSON last), so an interrupted move leaves the old index whole; one already pointing
-    there is left as it is. Returns the index JSON files rewritten ([] on a rerun)."""
+    An index moves to a new generation (EmbeddingIndex.save: the JSON last, the maps carried
+    over), so an interrupted move leaves the old index whole; one already pointing there is left
+    as it is. Returns the index JSON files rewritten ([] on a rerun)."""
     folder, photos = Path(folder), Path(photos).resolve()
     names = [name for name in (IMAGES, JOINT) if (folder / f"{name}.json").exists()]
     if not names:
@@ -190,30 +189,26 @@ def relocate_photos(folder: str | os.PathLike, photos: str | os.PathLike) -> lis
 
 def _relocate(folder: Path, name: str, photos: Path) -> bool:
     meta_file = folder / f"{name}.json"
-    metadata = json.loads(meta_file.read_text())
-    generation = int(metadata.get("generation", 0))
-    old = index_file(folder, name, metadata.get("backend", "annoy"), generation)
+    metadata = read_metadata(meta_file)
     rows = metadata.get("items")  # an index written before format 2 keeps its rows in the JSON
-    if rows is None and not old.items.exists():
-        raise IndexLoadError(f"{old.items} is missing: the index in {folder} is incomplete; rebuild it.")
-    records = Records.read(old.items) if rows is None else Records.from_dicts(rows)
-    paths = _photo_paths(records.column("key"), photos, meta_file)
-    if paths == records.column("path"):
-        return False
-    _check_photos(records.column("key"), photos, meta_file)
     if rows is not None:  # format 1: the JSON alone changes
+        keys = [row.get("key") for row in rows]
+        paths = _photo_paths(keys, photos, meta_file)
+        if paths == [row.get("path") for row in rows]:
+            return False
+        _check_photos(keys, photos, meta_file)
         for row, path in zip(rows, paths):
             row["path"] = path
         write_text_atomic(meta_file, json.dumps(metadata, indent=1))
         return True
-    new = index_file(folder, name, metadata.get("backend", "annoy"), generation + 1)
-    for source, target in zip(old, new):
-        if source != old.items and source.exists():
-            _link(source, target)
-    records.with_column("path", paths).write(new.items)
-    write_text_atomic(meta_file, json.dumps({**metadata, "generation": generation + 1}, indent=1))
-    for path in old:  # no longer named by the JSON
-        path.unlink(missing_ok=True)
+    index = EmbeddingIndex.load(folder, name)
+    keys = index.records.column("key")
+    paths = _photo_paths(keys, photos, meta_file)
+    if paths == index.records.column("path"):
+        return False
+    _check_photos(keys, photos, meta_file)
+    index.records = index.records.with_column("path", paths)
+    index.save(folder, name)  # a new generation, the JSON last, its maps carried over
     return True
 
 
@@ -234,13 +229,3 @@ def _check_photos(keys: list[str], photos: Path, meta_file: Path) -> None:
             f"{len(missing)} photos of {meta_file} are not in {photos} (e.g. {missing[0]}): copy the "
             "data set's photos there, keeping their folders, or give the folder that holds them."
         )
-
-
-def _link(source: Path, target: Path) -> None:
-    """`target` as a hard link to `source` (a copy where links cannot be made), atomically."""
-    with atomic_path(target) as tmp:
-        tmp.unlink()
-        try:
-            os.link(source, tmp)
-        except OSError:
-            shutil.copyfile(source, tmp)
