@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .folder import IndexFolder
 from .glove import DEFAULT_VECTORS
 from .models import DEFAULT_MODEL
 from .storage import cache_dir
@@ -45,11 +46,11 @@ class Settings:
         """A SearchEngine over this data set: indexed (and the joint model trained) on first use,
         from the cache afterwards."""
         from .engine import SearchEngine
-        from .indexing import JOINT, build_index, train_joint_index
+        from .indexing import build_index, train_joint_index
 
         folder = self.index_dir
         build_index(self.load_dataset(), folder, model=self.model, progress=progress)
-        if train and not (folder / f"{JOINT}.json").exists():
+        if train and not IndexFolder(folder).has_joint:
             train_joint_index(folder, vectors=self.vectors)
         return SearchEngine(folder)
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from .datasets import load_embedded
 from .engine import SearchEngine
-from .indexing import JOINT, build_index, train_joint_index
+from .folder import IndexFolder
+from .indexing import build_index, train_joint_index
 from .models import DEFAULT_MODEL
 from .plots import result_grid, save_figure
 from .report import print_results
@@ -38,7 +39,7 @@ def run_demo(out: Path, model: str = DEFAULT_MODEL) -> Path:
         f"Indexed {report.count} images of the embedded data set ({len(dataset.classes)} classes) "
         f"with {model} in {out / 'index'}"
     )
-    if not (out / "index" / f"{JOINT}.json").exists():
+    if not IndexFolder(out / "index").has_joint:
         model = train_joint_index(out / "index")
         print(
             f"Trained the joint image-word model ({model.settings['head']}, "

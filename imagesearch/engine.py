@@ -12,7 +12,6 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,16 +20,9 @@ from .composed import composed_vector
 from .features import DEFAULT_RESAMPLE, embed_image_maps, embed_images
 from .feedback import feedback_scores, top_rows
 from .focus import ClassWeights, focused_query, focused_search
+from .folder import IndexFolder, word_vectors_name
 from .index import EmbeddingIndex, IndexLoadError, Result, exact_search
-from .indexing import (
-    IMAGES,
-    JOINT,
-    class_weights_file,
-    index_image_model,
-    joint_model_dir,
-    joint_settings,
-    maps_file,
-)
+from .layout import IMAGES, JOINT
 from .models import LazyImageModel
 from .splits import Split
 from .storage import ImageSearchError
@@ -70,8 +62,9 @@ class SearchEngine:
     """Queries over one index folder. Everything heavy is loaded on first use, once."""
 
     def __init__(self, folder: str | os.PathLike):
-        self.folder = Path(folder)
-        self.images = EmbeddingIndex.load(self.folder, IMAGES)
+        self.index_folder = IndexFolder(folder)
+        self.folder = self.index_folder.path
+        self.images = self.index_folder.load(IMAGES)
 
     @property
     def model_name(self) -> str:
@@ -79,33 +72,16 @@ class SearchEngine:
 
     @cached_property
     def image_model(self) -> LazyImageModel:
-        return index_image_model(self.images.metadata)
+        return self.index_folder.image_model(self.images.metadata)
 
     @cached_property
     def class_weights(self) -> ClassWeights:
-        path = class_weights_file(self.folder, self.images.metadata)
-        if not path.exists():
-            raise IndexLoadError(f"{path} is missing; rebuild the index to search with focus.")
-        with np.load(path) as data:
-            intercept = data["intercept"] if "intercept" in data.files else None  # older files: 0
-            return ClassWeights(
-                data["weights"], tuple(str(c) for c in data["classes"]), str(data["source"]), intercept
-            )
+        return self.index_folder.read_class_weights(self.images.metadata)
 
     @cached_property
     def focus_maps(self) -> np.ndarray | None:
         """The images' convolution maps (memory-mapped), or None: focus then re-weights."""
-        path = maps_file(self.folder, self.images)
-        if not path.exists():
-            return None
-        maps = np.load(path, mmap_mode="r")
-        if len(maps) != len(self.images):
-            raise IndexLoadError(
-                f"{path} has {len(maps)} maps for {len(self.images)} images: out of step with the index "
-                "(an interrupted add or remove?). Rebuild with `python -m imagesearch index DATASET --out "
-                f"{self.folder} --force`, or delete {path.name} to focus by re-weighting."
-            )
-        return maps
+        return self.index_folder.read_maps(self.images)
 
     @cached_property
     def split(self) -> Split:
@@ -225,12 +201,7 @@ class SearchEngine:
     # -- language: text search, tags, similar words ---------------------------------------
     @cached_property
     def joint_index(self) -> EmbeddingIndex:
-        if not (self.folder / f"{JOINT}.json").exists():
-            raise IndexLoadError(
-                f"{self.folder} has no joint image-word model yet: train it with "
-                f"`python -m imagesearch train {self.folder}`."
-            )
-        joint = EmbeddingIndex.load(self.folder, JOINT)
+        joint = self.index_folder.load(JOINT)
         if len(joint) != len(self.images):  # an interrupted add or remove: rows no longer pair up
             raise IndexLoadError(
                 f"the joint index in {self.folder} has {len(joint)} rows but the image index has "
@@ -241,11 +212,11 @@ class SearchEngine:
 
     @property
     def has_joint(self) -> bool:
-        return (self.folder / f"{JOINT}.json").exists()
+        return self.index_folder.has_joint
 
     @property
     def vectors_name(self) -> str:
-        return self.joint_index.metadata["word_vectors"]
+        return word_vectors_name(self.joint_index.metadata)
 
     @cached_property
     def word_vectors(self):
@@ -263,10 +234,7 @@ class SearchEngine:
 
     @cached_property
     def joint_model(self):
-        from .joint import load_joint_model
-
-        expect = joint_settings(self.images, self.vectors_name, self.joint_index.dim)
-        return load_joint_model(joint_model_dir(self.folder, self.joint_index.metadata), expect=expect)
+        return self.index_folder.load_joint_model(self.images, self.joint_index)
 
     @cached_property
     def tag_words(self) -> tuple[list[str], np.ndarray]:

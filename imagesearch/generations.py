@@ -19,8 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .layout import ANN_SUFFIXES, GenerationFiles, index_file
-from .records import Records
+from .layout import ANN_SUFFIXES, DEFAULT_BACKEND, GenerationFiles, index_file
 from .storage import ImageSearchError, write_npy, write_text_atomic
 
 INDEX_FORMAT = 2  # 1: the items in the JSON; 2: in NAME.items.arrow
@@ -33,7 +32,9 @@ class IndexLoadError(ImageSearchError):
 
 def committed_files(folder: Path, name: str, metadata: dict[str, Any]) -> GenerationFiles:
     """The files of the generation a folder's index JSON (`metadata`) names."""
-    return index_file(folder, name, metadata.get("backend", "annoy"), int(metadata.get("generation", 0)))
+    return index_file(
+        folder, name, metadata.get("backend", DEFAULT_BACKEND), int(metadata.get("generation", 0))
+    )
 
 
 def save_generation(own: int, committed: dict[str, Any] | None) -> int:
@@ -70,7 +71,7 @@ def save_index(index, folder: Path, name: str, maps) -> Path:
     meta_file = folder / f"{name}.json"
     old = read_metadata(meta_file) if meta_file.exists() else None
     carried = None  # the committed maps, when this is that very generation, unchanged
-    if old is not None and maps is None and (folder, name) == index._home:
+    if old is not None and maps is None and (folder, name) == index.home:
         if index.generation == int(old.get("generation", 0)):
             carried = committed_files(folder, name, old).maps
     if index.generation != (generation := save_generation(index.generation, old)):
@@ -78,10 +79,7 @@ def save_index(index, folder: Path, name: str, maps) -> Path:
     # what the folder's Qdrant collections are named by (qdrant_store.py): made once, then kept
     index.metadata.setdefault("collection_id", (old or {}).get("collection_id") or uuid.uuid4().hex)
     files = index.files(folder, name)
-    index._ann.save(files.ann)
-    if index._written != files.vectors:
-        write_npy(files.vectors, [index.vectors], dtype=np.float32)
-    index.records.write(files.items)
+    index.write_files(files)
     if callable(maps):
         maps(files.maps)
     elif maps is not None:
@@ -91,10 +89,8 @@ def save_index(index, folder: Path, name: str, maps) -> Path:
     index.metadata.pop("items", None)
     index.metadata["format"] = INDEX_FORMAT
     write_text_atomic(meta_file, json.dumps(index.metadata, indent=1))
-    if isinstance(index.vectors, np.memmap):  # let go of the old generation's files
-        index.vectors, index.records = np.load(files.vectors, mmap_mode="r"), Records.read(files.items)
+    index.committed(folder, name, files)  # let go of the old generation's files
     remove_stale(folder, name, keep=files)
-    index._home, index._written = (folder, name), None
     return folder
 
 

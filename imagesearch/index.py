@@ -30,7 +30,7 @@ import numpy as np
 from .backends import DEFAULT_TREES, BackendError, cosine_from_angular, make_backend
 from .features import l2_normalize
 from .generations import INDEX_FORMAT, IndexLoadError, read_metadata, save_index
-from .layout import GenerationFiles, index_file
+from .layout import DEFAULT_BACKEND, GenerationFiles, index_file
 from .records import Records
 from .splits import compact_split
 from .storage import write_npy
@@ -111,7 +111,7 @@ class EmbeddingIndex:
         model: str,
         n_trees: int = DEFAULT_TREES,
         seed: int = 0,
-        backend: str = "annoy",
+        backend: str = DEFAULT_BACKEND,
         **extra: Any,
     ) -> EmbeddingIndex:
         vectors = l2_normalize(vectors)
@@ -125,13 +125,18 @@ class EmbeddingIndex:
             "count": len(records),
             **extra,
         }
-        if backend != "annoy":  # Annoy indexes keep the metadata they always had
+        if backend != DEFAULT_BACKEND:  # Annoy indexes keep the metadata they always had
             metadata = {"backend": backend, **metadata}
         return cls(vectors, metadata, ann, records)
 
     @property
     def backend(self) -> str:
-        return self.metadata.get("backend", "annoy")
+        return self.metadata.get("backend", DEFAULT_BACKEND)
+
+    @property
+    def updatable(self) -> bool:
+        """Whether the backend adds and removes items in place (else it rebuilds: Annoy)."""
+        return bool(self._ann.updatable)
 
     @property
     def generation(self) -> int:
@@ -147,6 +152,25 @@ class EmbeddingIndex:
         it, then delete the other generations' files (generations.py). A loaded index saved back
         unchanged without `maps` keeps its maps."""
         return save_index(self, Path(folder), name, maps)
+
+    @property
+    def home(self) -> tuple[Path, str] | None:
+        """(folder, name) this index was loaded from or last saved to; None when built."""
+        return self._home
+
+    def write_files(self, files: GenerationFiles) -> None:
+        """Write the ANN index, vectors (unless an update wrote them there) and records."""
+        self._ann.save(files.ann)
+        if self._written != files.vectors:
+            write_npy(files.vectors, [self.vectors], dtype=np.float32)
+        self.records.write(files.items)
+
+    def committed(self, folder: Path, name: str, files: GenerationFiles) -> None:
+        """The folder's JSON now names `files`: read from them (a memory-mapped index lets go of
+        the old generation's files), and remember the folder as this index's home."""
+        if isinstance(self.vectors, np.memmap):
+            self.vectors, self.records = np.load(files.vectors, mmap_mode="r"), Records.read(files.items)
+        self._home, self._written = (Path(folder), name), None
 
     @classmethod
     def load(
@@ -176,7 +200,7 @@ class EmbeddingIndex:
                 f"the index in {folder} holds {metadata.get('dim')}-d vectors, but the "
                 f"query has {dim} dimensions: rebuild the index for this model."
             )
-        backend = metadata.get("backend", "annoy")
+        backend = metadata.get("backend", DEFAULT_BACKEND)
         files = index_file(folder, name, backend, int(metadata.get("generation", 0)))
         try:
             ann = make_backend(backend, metadata["dim"], metadata)

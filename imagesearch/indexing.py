@@ -14,7 +14,6 @@ retraining leaves the previous index whole, with its own weights, maps and model
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -26,24 +25,14 @@ import numpy as np
 from .datasets import Dataset
 from .features import DEFAULT_RESAMPLE, extract_features
 from .focus import ClassWeights, fit_class_weights
+from .folder import DEFAULT_WAIT, LOCK_FILE, IndexFolder, joint_settings, word_vectors_name
 from .index import DEFAULT_TREES, EmbeddingIndex
 from .joint import DEFAULT_EPOCHS
-from .layout import (  # noqa: F401  (the names of an index folder's files, imported from here too)
-    CLASS_WEIGHTS_FILE,
-    IMAGES,
-    JOINT,
-    JOINT_MODEL_DIR,
-    MAPS_FILE,
-    class_weights_file,
-    generational,
-    index_file,
-    joint_model_dir,
-    maps_file,
-    next_generation,
-)
+from .layout import DEFAULT_BACKEND, IMAGES, JOINT, JOINT_MODEL_DIR, generational
 from .models import DEFAULT_MODEL, LazyImageModel
+from .records import item_records
 from .splits import Split, stratified_split
-from .storage import ImageSearchError, atomic_path
+from .storage import ImageSearchError
 from .targets import DEFAULT_TARGETS, TARGETS, caption_targets, label_targets
 
 SPLIT_SEED = 0
@@ -58,32 +47,6 @@ class BuildReport:
     reused: bool = False
 
 
-def index_image_model(metadata: dict[str, Any]) -> LazyImageModel:
-    """The image model of an image index (its metadata), refusing other weights: an image
-    embedded with other weights than the collection's would be compared with the wrong vectors."""
-    model = LazyImageModel(metadata["model"])
-    recorded = metadata.get("weights")
-    if recorded and model.weights_id != recorded:
-        raise ImageSearchError(
-            f"the index was built with {model.name} weights {recorded}, but the weights found here are "
-            f"{model.weights_id}: rebuild it (`python -m imagesearch index DATASET --out DIR --force`) "
-            "or install the weights it was built with."
-        )
-    return model
-
-
-def item_records(dataset: Dataset, rows: np.ndarray) -> list[dict[str, Any]]:
-    return [
-        {
-            "path": str(dataset[i].path),
-            "label": dataset[i].label,
-            "key": dataset[i].key,
-            "captions": list(dataset[i].captions),
-        }
-        for i in rows
-    ]
-
-
 def build_index(
     dataset: Dataset,
     out: str | os.PathLike,
@@ -95,7 +58,8 @@ def build_index(
     force: bool = False,
     progress: bool = True,
     maps: bool = True,
-    backend: str = "annoy",
+    backend: str = DEFAULT_BACKEND,
+    wait: float = DEFAULT_WAIT,
 ) -> BuildReport:
     """Index `dataset` into folder `out`: image features (cached), Annoy index, focus weights,
     and the convolution maps for focus (`maps=False` leaves them out, 50 KB an image: focus then
@@ -103,9 +67,10 @@ def build_index(
 
     A folder that already holds this very index is left as it is (no CNN is built to find that
     out), or only gains its maps; one that holds another index is only replaced with
-    `force=True`, so that nothing is overwritten by mistake.
+    `force=True`, so that nothing is overwritten by mistake. The folder's write lock is held
+    throughout (`wait`: how long to wait for another writer).
     """
-    out = Path(out)
+    folder = IndexFolder(out)
     image_model = LazyImageModel(model, weights)
     settings = {
         "dataset": dataset.name,
@@ -114,77 +79,67 @@ def build_index(
         "resample": DEFAULT_RESAMPLE,
         "n_trees": n_trees,
     }
-    old = None
-    if (out / f"{IMAGES}.json").exists():
-        old = json.loads((out / f"{IMAGES}.json").read_text())
-        old_maps = index_file(out, IMAGES, old.get("backend", "annoy"), int(old.get("generation", 0))).maps
-        compared = {
-            k: v for k, v in settings.items() if k != "n_trees" or backend == "annoy"
-        }  # Annoy's alone
-        same = old.get("model") == model and all(old.get(k) == v for k, v in compared.items())
-        same = same and old.get("backend", "annoy") == backend
-        want_maps = maps and image_model.has_maps
-        if same and class_weights_file(out, old).exists():
-            if not want_maps or old_maps.exists():
-                return BuildReport(out, old["count"], old.get("skipped", []), True, reused=True)
-            # the same index without its maps: rebuilt below with them (same features, same split)
-        elif not force:
-            raise ImageSearchError(
-                f"{out} already holds an index of {old.get('dataset')!r} with model "
-                f"{old.get('model')!r}; choose another --out, or pass --force to replace it."
-            )
-    features = extract_features(dataset, image_model, on_error=on_error, progress=progress, maps=maps)
-    records = item_records(dataset, features.item_numbers)
-    labels = [record["label"] for record in records]
-    split = stratified_split(labels, seed=SPLIT_SEED)
-    generation = next_generation(out / f"{IMAGES}.json")
-    weights_name = generational(CLASS_WEIGHTS_FILE, generation)
-    index = EmbeddingIndex.build(
-        features.features,
-        records,
-        model=model,
-        n_trees=n_trees,
-        backend=backend,
-        split=split.to_json(),
-        skipped=features.skipped,
-        class_weights=weights_name,
-        **{k: v for k, v in settings.items() if k != "n_trees"},
-    )
-    index.metadata["generation"] = generation
-    # Focus weights: the ImageNet head where the model has one, else a classifier of our own.
-    if image_model.class_weights is not None:
-        weights_ = ClassWeights(image_model.class_weights, tuple(image_model.class_names), "imagenet")
-    else:
-        weights_ = fit_class_weights(
-            features.features,
-            labels,
-            split.train,
-            source=f"logistic regression on {dataset.name} training split",
+    wanted = (model, settings, backend, maps and image_model.has_maps)
+    if folder.has(IMAGES) and not rebuilds(folder, *wanted, force=force):
+        old = folder.metadata(IMAGES)
+        return BuildReport(folder.path, old["count"], old.get("skipped", []), True, reused=True)
+    with folder.writing(wait):
+        features = extract_features(dataset, image_model, on_error=on_error, progress=progress, maps=maps)
+        records = item_records(dataset, features.item_numbers)
+        labels = [record["label"] for record in records]
+        split = stratified_split(labels, seed=SPLIT_SEED)
+        old = folder.metadata(IMAGES) if folder.has(IMAGES) else None
+        generation = folder.next_generation(IMAGES)
+        weights_name = folder.write_class_weights(
+            class_weights_for(image_model, features.features, labels, split, dataset.name), generation
         )
-    with atomic_path(out / weights_name) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(
-                f,
-                weights=weights_.weights,
-                classes=np.asarray(weights_.classes),
-                source=np.asarray(weights_.source),
-                intercept=weights_.intercepts,
-            )
-    index.save(out, IMAGES, maps=features.maps)  # the commit; then the old generation's files go
-    if old is not None and class_weights_file(out, old).name != weights_name:
-        class_weights_file(out, old).unlink(missing_ok=True)
-    return BuildReport(out, len(records), features.skipped, features.from_cache)
+        index = EmbeddingIndex.build(
+            features.features,
+            records,
+            model=model,
+            n_trees=n_trees,
+            backend=backend,
+            split=split.to_json(),
+            skipped=features.skipped,
+            class_weights=weights_name,
+            **{k: v for k, v in settings.items() if k != "n_trees"},
+        )
+        index.metadata["generation"] = generation
+        folder.save(index, IMAGES, maps=features.maps)  # the commit; then the old generation's files go
+        if old is not None and folder.class_weights_file(old).name != weights_name:
+            folder.class_weights_file(old).unlink(missing_ok=True)
+    return BuildReport(folder.path, len(records), features.skipped, features.from_cache)
 
 
-def joint_settings(images: EmbeddingIndex, vectors: str, vector_dim: int) -> dict[str, Any]:
-    """What a joint model depends on; a saved model must match all of it to be used."""
-    return {
-        "image_model": images.metadata["model"],
-        "feature_dim": images.dim,
-        "vectors": vectors,
-        "vector_dim": vector_dim,
-        "dataset_hash": images.metadata.get("dataset_hash"),
-    }
+def rebuilds(
+    folder: IndexFolder, model: str, settings: dict, backend: str, want_maps: bool, *, force: bool
+) -> bool:
+    """Whether a folder that holds an image index is rebuilt: not when it is this very index
+    (with its maps, when wanted); an index of something else only with `force` (else an error)."""
+    old = folder.metadata(IMAGES)
+    compared = {k: v for k, v in settings.items() if k != "n_trees" or backend == DEFAULT_BACKEND}
+    same = old.get("model") == model and all(old.get(k) == v for k, v in compared.items())
+    same = same and old.get("backend", DEFAULT_BACKEND) == backend
+    if same and folder.class_weights_file(old).exists():
+        # the same index without its maps: rebuilt with them (same features, same split)
+        return want_maps and not folder.committed_maps(old).exists()
+    if not force:
+        raise ImageSearchError(
+            f"{folder.path} already holds an index of {old.get('dataset')!r} with model "
+            f"{old.get('model')!r}; choose another --out, or pass --force to replace it."
+        )
+    return True
+
+
+def class_weights_for(
+    image_model: LazyImageModel, features, labels, split: Split, dataset: str
+) -> ClassWeights:
+    """Focus weights: the ImageNet head where the model has one, else a classifier of our own."""
+    if image_model.class_weights is not None:
+        return ClassWeights(image_model.class_weights, tuple(image_model.class_names), "imagenet")
+    return fit_class_weights(
+        features, labels, split.train, source=f"logistic regression on {dataset} training split"
+    )
 
 
 HEADS = ("ridge", "mlp")
@@ -244,38 +199,48 @@ def train_joint_index(
     epochs: int = DEFAULT_EPOCHS,
     seed: int = 0,
     verbose: int = 0,
+    wait: float = DEFAULT_WAIT,
 ):
     """Train the joint model on an index folder's cached features and index every image in
-    word space. Needs no CNN: the features are the ones stored in the image index."""
+    word space. Needs no CNN: the features are the ones stored in the image index. Holds the
+    folder's write lock (`wait`: how long to wait for another writer)."""
     from .glove import DEFAULT_VECTORS, load_word_vectors
 
-    folder = Path(folder)
+    folder = IndexFolder(folder)
     vectors = vectors or DEFAULT_VECTORS
-    images = EmbeddingIndex.load(folder, IMAGES)
-    kv = load_word_vectors(vectors)
-    model = fit_joint_model(
-        images.vectors,
-        images.records,
-        Split.from_json(images.metadata["split"]),
-        kv,
-        targets=targets,
-        head=head,
-        epochs=epochs,
-        seed=seed,
-        verbose=verbose,
-        settings=joint_settings(images, vectors, kv.vector_size),
-    )
-    generation = next_generation(folder / f"{JOINT}.json")
-    old = json.loads((folder / f"{JOINT}.json").read_text()) if generation else None
+    with folder.writing(wait):
+        images = folder.images()
+        kv = load_word_vectors(vectors)
+        model = fit_joint_model(
+            images.vectors,
+            images.records,
+            Split.from_json(images.metadata["split"]),
+            kv,
+            targets=targets,
+            head=head,
+            epochs=epochs,
+            seed=seed,
+            verbose=verbose,
+            settings=joint_settings(images, vectors, kv.vector_size),
+        )
+        save_joint_index(folder, images, model, vectors=vectors, targets=targets, head=head)
+    return model
+
+
+def save_joint_index(folder: IndexFolder, images: EmbeddingIndex, model, **recorded: str) -> None:
+    """Save `model` and every image in its word space as the folder's next joint generation;
+    the JSON commits both, then the previous model goes."""
+    old = folder.metadata(JOINT) if folder.has_joint else None
+    generation = folder.next_generation(JOINT)
     model_dir = generational(JOINT_MODEL_DIR, generation)
-    model.save(folder / model_dir)
+    model.save(folder.path / model_dir)
     joint = EmbeddingIndex.build(
         model.embed(images.vectors),
         images.records,
-        model=f"joint:{images.metadata['model']}:{vectors}",
-        word_vectors=vectors,
-        targets=targets,
-        head=head,
+        model=f"joint:{images.metadata['model']}:{recorded['vectors']}",
+        word_vectors=recorded["vectors"],
+        targets=recorded["targets"],
+        head=recorded["head"],
         image_model=images.metadata["model"],
         dataset_hash=images.metadata.get("dataset_hash"),
         split=images.metadata["split"],
@@ -283,10 +248,9 @@ def train_joint_index(
         model_dir=model_dir,
     )
     joint.metadata["generation"] = generation
-    joint.save(folder, JOINT)  # the commit; then the old model goes
-    if old is not None and joint_model_dir(folder, old).name != model_dir:
-        shutil.rmtree(joint_model_dir(folder, old), ignore_errors=True)
-    return model
+    folder.save(joint, JOINT)  # the commit; then the old model goes
+    if old is not None and folder.joint_model_dir(old).name != model_dir:
+        shutil.rmtree(folder.joint_model_dir(old), ignore_errors=True)
 
 
 def joint_variant(
@@ -303,14 +267,13 @@ def joint_variant(
     holds that very model on the same image index."""
     from .glove import DEFAULT_VECTORS
 
-    folder, out, vectors = Path(folder), Path(out), vectors or DEFAULT_VECTORS
-    images_json = (folder / f"{IMAGES}.json").read_text()
-    if (out / f"{JOINT}.json").exists() and (out / f"{IMAGES}.json").read_text() == images_json:
-        meta = EmbeddingIndex.load(out, JOINT).metadata
-        wanted = {"head": head, "targets": targets, "word_vectors": vectors}
-        if all(meta.get(key) == value for key, value in wanted.items()):
-            return out
-    ignore = shutil.ignore_patterns(f"{JOINT}.*", JOINT_MODEL_DIR)  # joint.gG too
-    shutil.copytree(folder, out, ignore=ignore, dirs_exist_ok=True)
-    train_joint_index(out, head=head, targets=targets, vectors=vectors, **train)
-    return out
+    source, copy, vectors = IndexFolder(folder), IndexFolder(out), vectors or DEFAULT_VECTORS
+    if copy.has_joint and copy.metadata(IMAGES) == source.metadata(IMAGES):
+        meta = copy.metadata(JOINT)
+        wanted = {"head": head, "targets": targets}
+        if word_vectors_name(meta) == vectors and all(meta.get(k) == v for k, v in wanted.items()):
+            return copy.path
+    ignore = shutil.ignore_patterns(f"{JOINT}.*", JOINT_MODEL_DIR, LOCK_FILE)  # joint.gG too
+    shutil.copytree(source.path, copy.path, ignore=ignore, dirs_exist_ok=True)
+    train_joint_index(copy.path, head=head, targets=targets, vectors=vectors, **train)
+    return copy.path

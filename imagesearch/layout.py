@@ -8,10 +8,9 @@ overwritten under a name the JSON points at: a new generation is written beside 
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 IMAGES = "images"
 JOINT = "joint"  # the joint-space index: NAME.ann/.npy/.json beside the image index
@@ -19,6 +18,7 @@ JOINT_MODEL_DIR = "joint"  # the trained head: joint/joint.keras + joint/joint.j
 CLASS_WEIGHTS_FILE = "class_weights.npz"  # generation 0; later ones class_weights.gG.npz
 MAPS_FILE = f"{IMAGES}.maps.npy"  # n x 7 x 7 x 512 float16, rows as images.npy (generation 0)
 ANN_SUFFIXES = {"annoy": ".ann", "usearch": ".usearch"}
+DEFAULT_BACKEND = "annoy"  # what an index that records no "backend" was built with
 
 
 class GenerationFiles(NamedTuple):
@@ -40,26 +40,6 @@ def index_file(folder: os.PathLike, name: str, backend: str, generation: int) ->
     return GenerationFiles(*(Path(f"{stem}{end}") for end in (suffix, ".npy", ".items.arrow", ".maps.npy")))
 
 
-def next_generation(meta_file: Path) -> int:
-    """0 in a new folder; one past the generation a folder's index JSON names."""
-    return int(json.loads(meta_file.read_text()).get("generation", 0)) + 1 if meta_file.exists() else 0
-
-
 def generational(name: str, generation: int) -> str:
     stem, dot, suffix = name.partition(".")
     return name if generation == 0 else f"{stem}.g{generation}{dot}{suffix}"
-
-
-def class_weights_file(folder: str | os.PathLike, metadata: dict[str, Any]) -> Path:
-    """The class weights an image index's JSON names (older indexes: class_weights.npz)."""
-    return Path(folder) / metadata.get("class_weights", CLASS_WEIGHTS_FILE)
-
-
-def maps_file(folder: str | os.PathLike, images) -> Path:
-    """The focus maps of an image index's generation (absent when it keeps none)."""
-    return images.files(folder, IMAGES).maps
-
-
-def joint_model_dir(folder: str | os.PathLike, metadata: dict[str, Any]) -> Path:
-    """The joint model a joint index's JSON names (older indexes: joint/)."""
-    return Path(folder) / metadata.get("model_dir", JOINT_MODEL_DIR)

@@ -34,8 +34,9 @@ from qdrant_client import QdrantClient, models
 
 from .engine import DEFAULT_K, TextAnswer
 from .features import DEFAULT_RESAMPLE, embed_images
-from .index import EmbeddingIndex, Result
-from .indexing import IMAGES, JOINT, index_image_model
+from .folder import DEFAULT_WAIT, IndexFolder, word_vectors_name
+from .index import Result
+from .layout import IMAGES, JOINT
 from .models import LazyImageModel
 from .storage import ImageSearchError
 
@@ -66,14 +67,14 @@ def collection_name(folder: str | os.PathLike, name: str) -> str:
     kept), so that the name is the same on every machine and after the folder moves, and two
     folders of one name, built apart, do not collide. Older indexes without one: a hash of what
     they were built from (data set hash, model, weights, backend)."""
-    folder = Path(folder)
-    meta_file = folder / f"{IMAGES}.json"
-    if not meta_file.exists():
+    index_folder = IndexFolder(folder)
+    folder = index_folder.path
+    if not index_folder.has(IMAGES):
         raise StoreError(
-            f"{meta_file} is missing: build an index in {folder} (`python -m imagesearch index "
-            f"DATASET --out {folder}`), then `python -m imagesearch export {folder} --store STORE`."
+            f"{index_folder.meta_file(IMAGES)} is missing: build an index in {folder} (`python -m imagesearch "
+            f"index DATASET --out {folder}`), then `python -m imagesearch export {folder} --store STORE`."
         )
-    metadata = json.loads(meta_file.read_text())
+    metadata = index_folder.metadata(IMAGES)
     identity = (
         metadata.get("collection_id")
         or hashlib.sha256(
@@ -106,46 +107,52 @@ def _switch_alias(client: QdrantClient, alias: str, collection: str) -> None:
         client.delete_collection(old)
 
 
-def export_index(folder: str | os.PathLike, client: QdrantClient) -> dict[str, int]:
+def export_index(
+    folder: str | os.PathLike, client: QdrantClient, *, wait: float = DEFAULT_WAIT
+) -> dict[str, int]:
     """Copy every index of `folder` (images, and joint when trained) into a new collection and
-    serve it under the index's alias in place of an older copy. Returns {alias: points}."""
-    counts = {}
-    for name in (IMAGES, JOINT):
-        if not (Path(folder) / f"{name}.json").exists():
-            continue
-        index = EmbeddingIndex.load(folder, name)
-        alias = collection_name(folder, name)
-        slot = "b" if _alias_target(client, alias) == f"{alias}-a" else "a"  # the one not served
-        collection = f"{alias}-{slot}"
-        if client.collection_exists(collection):  # left by an interrupted export
-            client.delete_collection(collection)
-        client.create_collection(
-            collection, vectors_config=models.VectorParams(size=index.dim, distance=models.Distance.COSINE)
-        )
-        with warnings.catch_warnings():  # local mode scans without one, and says so
-            warnings.filterwarnings("ignore", "Payload indexes have no effect", UserWarning)
-            client.create_payload_index(collection, "path", models.PayloadSchemaType.KEYWORD)
-        for start in range(0, len(index), UPSERT_BATCH):
-            stop = min(start + UPSERT_BATCH, len(index))
-            points = [
-                models.PointStruct(
-                    id=row,
-                    vector=vector.tolist(),
-                    payload={
-                        "path": record["path"],
-                        "label": record["label"],
-                        "key": record.get("key"),
-                        "row": row,
-                    },
-                )
-                for row, vector, record in zip(
-                    range(start, stop), index.vectors[start:stop], index.records[start:stop]
-                )
-            ]
-            client.upsert(collection, points=points)
-        _switch_alias(client, alias, collection)
-        counts[alias] = len(index)
-    return counts
+    serve it under the index's alias in place of an older copy. Returns {alias: points}. Holds
+    the folder's write lock, so that two exports do not fill the same collection."""
+    index_folder = IndexFolder(folder)
+    with index_folder.writing(wait):
+        return dict(_export(index_folder, name, client) for name in (IMAGES, JOINT) if index_folder.has(name))
+
+
+def _export(index_folder: IndexFolder, name: str, client: QdrantClient) -> tuple[str, int]:
+    """Copy index `name` into the collection its alias does not serve, then switch the alias."""
+    folder = index_folder.path
+    index = index_folder.load(name)
+    alias = collection_name(folder, name)
+    slot = "b" if _alias_target(client, alias) == f"{alias}-a" else "a"  # the one not served
+    collection = f"{alias}-{slot}"
+    if client.collection_exists(collection):  # left by an interrupted export
+        client.delete_collection(collection)
+    client.create_collection(
+        collection, vectors_config=models.VectorParams(size=index.dim, distance=models.Distance.COSINE)
+    )
+    with warnings.catch_warnings():  # local mode scans without one, and says so
+        warnings.filterwarnings("ignore", "Payload indexes have no effect", UserWarning)
+        client.create_payload_index(collection, "path", models.PayloadSchemaType.KEYWORD)
+    for start in range(0, len(index), UPSERT_BATCH):
+        stop = min(start + UPSERT_BATCH, len(index))
+        points = [
+            models.PointStruct(
+                id=row,
+                vector=vector.tolist(),
+                payload={
+                    "path": record["path"],
+                    "label": record["label"],
+                    "key": record.get("key"),
+                    "row": row,
+                },
+            )
+            for row, vector, record in zip(
+                range(start, stop), index.vectors[start:stop], index.records[start:stop]
+            )
+        ]
+        client.upsert(collection, points=points)
+    _switch_alias(client, alias, collection)
+    return alias, len(index)
 
 
 def _results(points) -> list[Result]:
@@ -170,14 +177,16 @@ class QdrantSearch:
             )
 
     def _metadata(self, name: str) -> dict:
-        path = self.folder / f"{name}.json"
-        if not path.exists():
-            raise StoreError(f"{path} is missing: the index folder says which model and vectors to use.")
-        return json.loads(path.read_text())
+        folder = IndexFolder(self.folder)
+        if not folder.has(name):
+            raise StoreError(
+                f"{folder.meta_file(name)} is missing: the index folder says which model and vectors to use."
+            )
+        return folder.metadata(name)
 
     @cached_property
     def image_model(self) -> LazyImageModel:
-        return index_image_model(self._metadata(IMAGES))
+        return IndexFolder(self.folder).image_model(self._metadata(IMAGES))
 
     def _stored(self, collection: str, path: str | os.PathLike) -> tuple[np.ndarray, int] | None:
         """(vector, point id) of an image already in the collection, found by its path."""
@@ -223,7 +232,7 @@ class QdrantSearch:
 
         if not _served(self.client, self.joint):
             raise StoreError(f"the store has no joint collection {self.joint!r}: train, then export again.")
-        table = load_word_table(self._metadata(JOINT)["word_vectors"], progress=False)
+        table = load_word_table(word_vectors_name(self._metadata(JOINT)), progress=False)
         query = query_vector(table, text)
         return TextAnswer(text, self.query(self.joint, query.vector, k), query.known, query.unknown)
 

@@ -132,3 +132,16 @@ class Records(Sequence):
         import pyarrow as pa
 
         return Records(self._table.take(pa.array(rows, pa.int64())))
+
+
+def item_records(dataset, rows: Iterable[int]) -> list[dict[str, Any]]:
+    """The records (path, label, key, captions) of a data set's items at `rows`."""
+    return [
+        {
+            "path": str(dataset[i].path),
+            "label": dataset[i].label,
+            "key": dataset[i].key,
+            "captions": list(dataset[i].captions),
+        }
+        for i in rows
+    ]

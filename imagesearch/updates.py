@@ -24,10 +24,11 @@ import numpy as np
 
 from .datasets import IMAGE_EXTENSIONS, Dataset, class_to_label
 from .features import DEFAULT_RESAMPLE, MAPS_DTYPE, embed_image_maps, embed_images
+from .folder import DEFAULT_WAIT, IndexFolder
 from .generations import read_metadata
 from .index import EmbeddingIndex, IndexLoadError
-from .indexing import index_image_model, item_records, joint_settings
-from .layout import IMAGES, JOINT, joint_model_dir, maps_file
+from .layout import IMAGES, JOINT
+from .records import item_records
 from .storage import ImageSearchError, write_npy, write_text_atomic
 
 
@@ -52,23 +53,17 @@ def image_files(paths: Sequence[str | os.PathLike]) -> list[Path]:
     return list(dict.fromkeys(p.resolve() for p in out))  # a file named twice (or via its folder) once
 
 
-def _open(folder: Path) -> tuple[EmbeddingIndex, EmbeddingIndex | None]:
-    images = EmbeddingIndex.load(folder, IMAGES)
-    joint = EmbeddingIndex.load(folder, JOINT) if (folder / f"{JOINT}.json").exists() else None
-    return images, joint
-
-
-def _save(folder: Path, images: EmbeddingIndex, joint: EmbeddingIndex | None, maps=None) -> None:
+def _save(folder: IndexFolder, images: EmbeddingIndex, joint: EmbeddingIndex | None, maps=None) -> None:
     """Joint first: after an interrupted add, every image row is also a joint row, and a rerun
     (which works out what is missing per index) completes the other one. Then the images with
     their maps (a function writing the new maps file, or None when the folder keeps none)."""
     if joint is not None:
-        joint.save(folder, JOINT)
-    images.save(folder, IMAGES, maps=maps)
+        folder.save(joint, JOINT)
+    folder.save(images, IMAGES, maps=maps)
 
 
-def _old_maps(folder: Path, images: EmbeddingIndex) -> np.ndarray | None:
-    path = maps_file(folder, images)
+def _old_maps(folder: IndexFolder, images: EmbeddingIndex) -> np.ndarray | None:
+    path = folder.maps_file(images)
     return np.load(path, mmap_mode="r") if path.exists() else None
 
 
@@ -81,7 +76,7 @@ def _rows_under(index: EmbeddingIndex, targets: list[Path]) -> list[int]:
 
 
 def _rebuild_note(index: EmbeddingIndex, seconds: float) -> str | None:
-    if index.backend != "annoy":
+    if index.updatable:
         return None
     return (
         f"Annoy cannot add or remove items: rebuilt its forest over all {len(index)} vectors "
@@ -90,19 +85,29 @@ def _rebuild_note(index: EmbeddingIndex, seconds: float) -> str | None:
 
 
 def add_images(
-    folder: str | os.PathLike, paths: Sequence[str | os.PathLike], known: dict[str, dict] | None = None
+    folder: str | os.PathLike,
+    paths: Sequence[str | os.PathLike],
+    known: dict[str, dict] | None = None,
+    *,
+    wait: float = DEFAULT_WAIT,
 ) -> UpdateReport:
     """Embed the image files in `paths` not yet indexed and add them to the folder's indexes.
     `known` maps a resolved path to its record (label, key, captions) when a data set has one;
-    other files are labelled by their folder's name, with no captions."""
-    folder = Path(folder)
-    images, joint = _open(folder)
+    other files are labelled by their folder's name, with no captions. Holds the folder's
+    write lock from reading the index to committing it (`wait`: for another writer)."""
+    folder = IndexFolder(folder)
+    with folder.writing(wait):
+        return _add_images(folder, paths, known)
+
+
+def _add_images(folder: IndexFolder, paths, known) -> UpdateReport:
+    images, joint = folder.images(), folder.joint()
     files = image_files(paths)
     new = [p for p in files if images.row_of_path(p) is None]
     report = UpdateReport(added=[str(p) for p in new])
     if not new:
         return report
-    model = index_image_model(images.metadata)
+    model = folder.image_model(images.metadata)
     resample = images.metadata.get("resample", DEFAULT_RESAMPLE)
     old_maps = _old_maps(folder, images)
     if old_maps is not None and model.has_maps:
@@ -123,12 +128,7 @@ def add_images(
     start = time.perf_counter()
     images.add(features, records)
     if joint is not None:
-        from .joint import load_joint_model
-
-        vectors = joint.metadata["word_vectors"]
-        joint_model = load_joint_model(
-            joint_model_dir(folder, joint.metadata), expect=joint_settings(images, vectors, joint.dim)
-        )
+        joint_model = folder.load_joint_model(images, joint)
         missing = [i for i, p in enumerate(new) if joint.row_of_path(p) is None]  # all but after a crash
         joint.add(joint_model.embed(images.vectors[-len(new) :][missing]), [records[i] for i in missing])
     report.seconds = time.perf_counter() - start
@@ -137,10 +137,18 @@ def add_images(
     return report
 
 
-def remove_images(folder: str | os.PathLike, paths: Sequence[str | os.PathLike]) -> UpdateReport:
-    """Take the indexed images at `paths` (files, or folders: everything indexed under them) out."""
-    folder = Path(folder)
-    images, joint = _open(folder)
+def remove_images(
+    folder: str | os.PathLike, paths: Sequence[str | os.PathLike], *, wait: float = DEFAULT_WAIT
+) -> UpdateReport:
+    """Take the indexed images at `paths` (files, or folders: everything indexed under them)
+    out, holding the folder's write lock."""
+    folder = IndexFolder(folder)
+    with folder.writing(wait):
+        return _remove_images(folder, paths)
+
+
+def _remove_images(folder: IndexFolder, paths) -> UpdateReport:
+    images, joint = folder.images(), folder.joint()
     targets = [Path(p).resolve() for p in paths]
     rows = _rows_under(images, targets)
     report = UpdateReport(removed=[images.records[row]["path"] for row in rows])
@@ -159,17 +167,21 @@ def remove_images(folder: str | os.PathLike, paths: Sequence[str | os.PathLike])
     return report
 
 
-def update_from_dataset(folder: str | os.PathLike, dataset: Dataset) -> UpdateReport:
-    """Add what is new in `dataset` and remove what is indexed but no longer in it."""
-    folder = Path(folder)
-    images = EmbeddingIndex.load(folder, IMAGES)
-    present = {str(item.path.resolve()) for item in dataset}
-    gone = [p for p in images.records.column("path") if str(Path(p).resolve()) not in present]
-    report = remove_images(folder, gone) if gone else UpdateReport()
-    rows = [i for i, item in enumerate(dataset) if images.row_of_path(item.path) is None]
-    records = item_records(dataset, rows)
-    known = {str(Path(record["path"]).resolve()): record for record in records}
-    added = add_images(folder, [r["path"] for r in records], known) if rows else UpdateReport()
+def update_from_dataset(
+    folder: str | os.PathLike, dataset: Dataset, *, wait: float = DEFAULT_WAIT
+) -> UpdateReport:
+    """Add what is new in `dataset` and remove what is indexed but no longer in it, holding the
+    folder's write lock throughout."""
+    folder = IndexFolder(folder)
+    with folder.writing(wait):
+        images = folder.images()
+        present = {str(item.path.resolve()) for item in dataset}
+        gone = [p for p in images.records.column("path") if str(Path(p).resolve()) not in present]
+        report = _remove_images(folder, gone) if gone else UpdateReport()
+        rows = [i for i, item in enumerate(dataset) if images.row_of_path(item.path) is None]
+        records = item_records(dataset, rows)
+        known = {str(Path(record["path"]).resolve()): record for record in records}
+        added = _add_images(folder, [r["path"] for r in records], known) if rows else UpdateReport()
     notes = [n for n in (report.rebuilt, added.rebuilt) if n]
     return UpdateReport(added.added, report.removed, "; ".join(notes) or None, report.seconds + added.seconds)
 

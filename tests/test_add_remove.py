@@ -14,7 +14,7 @@ from bench import scale
 from imagesearch.cli import main
 from imagesearch.datasets import embedded_root
 from imagesearch.index import EmbeddingIndex
-from imagesearch.indexing import IMAGES, JOINT
+from imagesearch.layout import IMAGES, JOINT
 
 
 def new_photos(folder, count: int = 2):
@@ -167,7 +167,8 @@ def test_an_add_interrupted_between_the_two_indexes_completes_on_rerun(
 
 def test_focus_maps_follow_add_and_remove(embedded_joint, shared_home, tmp_path):
     from imagesearch.engine import SearchEngine
-    from imagesearch.indexing import MAPS_FILE, maps_file
+    from imagesearch.folder import IndexFolder
+    from imagesearch.layout import MAPS_FILE
 
     folder = shutil.copytree(embedded_joint, tmp_path / "index")
     assert (folder / MAPS_FILE).exists()
@@ -175,7 +176,7 @@ def test_focus_maps_follow_add_and_remove(embedded_joint, shared_home, tmp_path)
     assert main(["add", str(folder), str(photos[0].parent)]) == 0
     engine = SearchEngine(folder)
     row = engine.images.row_of_path(photos[0])
-    maps = np.load(maps_file(folder, engine.images))  # the new generation's
+    maps = np.load(IndexFolder(folder).maps_file(engine.images))  # the new generation's
     assert len(maps) == len(engine.images)
     np.testing.assert_allclose(  # the new row's map is that photo's: its mean is its feature vector
         maps[row].astype(np.float32).mean(axis=(0, 1))
@@ -186,7 +187,7 @@ def test_focus_maps_follow_add_and_remove(embedded_joint, shared_home, tmp_path)
     assert engine.similar_images(row, 5, focus="cat")
     assert main(["remove", str(folder), str(photos[0])]) == 0
     engine = SearchEngine(folder)
-    assert len(np.load(maps_file(folder, engine.images))) == len(engine.images)
+    assert len(np.load(IndexFolder(folder).maps_file(engine.images))) == len(engine.images)
     assert not (folder / MAPS_FILE).exists()  # the first generation's, deleted
     assert engine.similar_images(0, 5, focus="cat")
 
@@ -230,7 +231,7 @@ def test_update_keeps_labels_and_captions_of_the_data_set(shared_home, tmp_path)
 
 def test_an_interrupted_add_leaves_the_old_maps_in_step(embedded_joint, shared_home, tmp_path, monkeypatch):
     from imagesearch.engine import SearchEngine
-    from imagesearch.indexing import MAPS_FILE
+    from imagesearch.layout import MAPS_FILE
 
     folder = shutil.copytree(embedded_joint, tmp_path / "index")
     files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}

@@ -8,7 +8,7 @@ import pytest
 from imagesearch.engine import SearchEngine
 from imagesearch.features import l2_normalize
 from imagesearch.focus import UnknownClassError, focused_query, focused_search, position_weights
-from imagesearch.indexing import CLASS_WEIGHTS_FILE, MAPS_FILE
+from imagesearch.layout import CLASS_WEIGHTS_FILE, MAPS_FILE
 
 
 def two_object_map():

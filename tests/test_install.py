@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from imagesearch.index import EmbeddingIndex
-from imagesearch.indexing import IMAGES
+from imagesearch.layout import IMAGES
 from scripts import workshop_kit
 
 

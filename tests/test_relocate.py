@@ -10,7 +10,7 @@ import pytest
 from imagesearch.datasets import embedded_root
 from imagesearch.engine import SearchEngine
 from imagesearch.index import EmbeddingIndex
-from imagesearch.indexing import IMAGES, JOINT
+from imagesearch.layout import IMAGES, JOINT
 from imagesearch.storage import ImageSearchError
 from imagesearch.updates import relocate_photos
 
