@@ -23,10 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
+from .ranking import top_k
 from .storage import ImageSearchError, atomic_path
 
 DEFAULT_TREES = 50
@@ -39,7 +40,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "rerank": 100,
     },
 }
-BACKENDS = ("annoy", "usearch", *PRESETS)
 # usearch inserts on every core by default, and the HNSW graph (hence which neighbours an
 # approximate search finds) depends on the order the threads insert in: up to this many
 # vectors it inserts on one thread, so that a build or an add repeats exactly on every machine
@@ -63,21 +63,62 @@ def cosine_from_angular(distance: np.ndarray | float) -> np.ndarray | float:
 
 
 def _without(rows, scores, exclude: Sequence[int], k: int) -> tuple[np.ndarray, np.ndarray]:
-    excluded = set(int(e) for e in exclude)
-    keep = [i for i, row in enumerate(rows) if int(row) not in excluded][:k]
-    return np.asarray(rows, dtype=np.int64)[keep], np.asarray(scores, dtype=np.float32)[keep]
+    """A backend's candidates ranked as every route ranks (ranking.py), `exclude` left out."""
+    return top_k(scores, k, exclude, rows=np.asarray(rows, dtype=np.int64))
+
+
+class NeighbourBackend(Protocol):
+    """What EmbeddingIndex needs of a nearest-neighbour backend over unit vectors, whose keys
+    are rows. Capabilities: `updatable` (add/remove in place; else they rebuild) and `rerank`
+    (> 0: the index asks for that many candidates and re-scores them exactly)."""
+
+    name: ClassVar[str]
+    suffix: ClassVar[str]  # of its index file, e.g. images.ann
+    updatable: ClassVar[bool]
+    rerank: int
+
+    @classmethod
+    def from_settings(cls, dim: int, settings: dict[str, Any]) -> NeighbourBackend:
+        """The backend with the settings an index recorded (unknown keys ignored)."""
+
+    def settings(self) -> dict[str, Any]:
+        """What the index's JSON records, so that `from_settings` rebuilds it alike."""
+
+    def build(self, vectors: np.ndarray) -> None: ...
+
+    def search(
+        self, vector: np.ndarray, k: int, exclude: Sequence[int] = (), search_k: int = -1
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, cosines) of the k nearest rows, ranked by `ranking.top_k`."""
+
+    def add(self, all_vectors: np.ndarray) -> None:
+        """Take the rows past the ones indexed (the new tail of `all_vectors`)."""
+
+    def remove(self, rows: Sequence[int], all_vectors: np.ndarray) -> None:
+        """Drop `rows` and renumber the later ones (`all_vectors`: the compacted vectors)."""
+
+    def save(self, path: Path) -> None: ...
+
+    def load(self, path: Path) -> None: ...
 
 
 class AnnoyBackend:
     """Annoy's angular forest: fast, memory-mapped, but frozen after its build."""
 
     name = "annoy"
+    suffix = ".ann"
     updatable = False
     rerank = 0  # candidates EmbeddingIndex.search re-scores exactly (none)
 
     def __init__(self, dim: int, *, n_trees: int = DEFAULT_TREES, seed: int = 0):
         self.dim, self.n_trees, self.seed = dim, n_trees, seed
         self._index = None
+
+    @classmethod
+    def from_settings(cls, dim: int, settings: dict[str, Any]) -> AnnoyBackend:
+        return cls(
+            dim, n_trees=int(settings.get("n_trees", DEFAULT_TREES)), seed=int(settings.get("seed", 0))
+        )
 
     def settings(self) -> dict[str, Any]:
         return {"metric": "angular", "n_trees": self.n_trees, "seed": self.seed}
@@ -129,7 +170,9 @@ class UsearchBackend:
     (int8's own distances are not cosines: usearch leaves them in its integer scale)."""
 
     name = "usearch"
+    suffix = ".usearch"
     updatable = True
+    KEYS = ("dtype", "connectivity", "expansion_add", "expansion_search", "threads", "rerank")
 
     def __init__(
         self,
@@ -152,6 +195,10 @@ class UsearchBackend:
         self._index = None
         self._path = None  # the file a memory-mapped (read-only) index views
         self.threads = threads  # of the last build or add (insert_threads)
+
+    @classmethod
+    def from_settings(cls, dim: int, settings: dict[str, Any]) -> UsearchBackend:
+        return cls(dim, **{k: settings[k] for k in cls.KEYS if k in settings})
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -237,16 +284,33 @@ class UsearchBackend:
             self._path = None
 
 
-def make_backend(name: str, dim: int, settings: dict[str, Any] | None = None):
-    """The backend `name` with its recorded settings (unknown keys ignored)."""
-    settings = dict(settings or {})
-    if name == "annoy":
-        return AnnoyBackend(
-            dim, n_trees=int(settings.get("n_trees", DEFAULT_TREES)), seed=int(settings.get("seed", 0))
-        )
-    if name == "usearch" or name in PRESETS:
-        keys = ("dtype", "connectivity", "expansion_add", "expansion_search", "threads", "rerank")
-        return UsearchBackend(
-            dim, **{**PRESETS.get(name, {}), **{k: settings[k] for k in keys if k in settings}}
-        )
-    raise BackendError(f"unknown index backend {name!r}: choose one of {', '.join(BACKENDS)}.")
+#: The backends an index can be built with: name -> (class, preset settings). A new backend is
+#: one class that meets `NeighbourBackend` plus one `register_backend` call.
+REGISTRY: dict[str, tuple[type[NeighbourBackend], dict[str, Any]]] = {}
+
+
+def register_backend(
+    name: str, backend: type[NeighbourBackend], preset: dict[str, Any] | None = None
+) -> None:
+    """Make `backend` (with `preset` settings under its own name) buildable as `name`."""
+    REGISTRY[name] = (backend, dict(preset or {}))
+
+
+register_backend("annoy", AnnoyBackend)
+register_backend("usearch", UsearchBackend)
+for _name, _preset in PRESETS.items():
+    register_backend(_name, UsearchBackend, _preset)
+BACKENDS = tuple(REGISTRY)  # the built-in ones, which the command line offers
+
+
+def backend_class(name: str) -> type[NeighbourBackend]:
+    if name not in REGISTRY:
+        raise BackendError(f"unknown index backend {name!r}: choose one of {', '.join(REGISTRY)}.")
+    return REGISTRY[name][0]
+
+
+def make_backend(name: str, dim: int, settings: dict[str, Any] | None = None) -> NeighbourBackend:
+    """The backend `name` with its preset, then its recorded settings (unknown keys ignored)."""
+    backend_class(name)  # an unknown name fails here
+    backend, preset = REGISTRY[name]
+    return backend.from_settings(dim, {**preset, **dict(settings or {})})

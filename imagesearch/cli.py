@@ -27,9 +27,11 @@ from .commands import (
     cmd_words,
 )
 from .engine import DEFAULT_K, DEFAULT_TAGS
+from .folder import DEFAULT_WAIT
 from .index import DEFAULT_TREES
 from .indexing import DEFAULT_HEAD, HEADS
 from .joint import DEFAULT_EPOCHS
+from .layout import DEFAULT_BACKEND
 from .models import DEFAULT_MODEL, MODEL_NAMES
 from .storage import ImageSearchError
 from .targets import DEFAULT_TARGETS, TARGETS
@@ -46,11 +48,29 @@ STORE_HELP = "serve from Qdrant: qdrant://HOST:PORT (a server) or local:PATH (no
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m imagesearch", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    for add_command in COMMANDS:
+        add_command(sub)
+    return parser
 
+
+def add_wait(p: argparse.ArgumentParser) -> None:
+    """--wait: how long a command that writes an index folder waits for another writer."""
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=DEFAULT_WAIT,
+        metavar="SECONDS",
+        help=f"if another command is writing to the index, wait this long for it (default {DEFAULT_WAIT:g})",
+    )
+
+
+def _check_parser(sub) -> None:
     p = sub.add_parser("check", help="is this machine ready for the workshop? OK, WARN or FAIL per check")
     p.add_argument("--no-tensorflow", action="store_true", help="skip importing TensorFlow (the slow check)")
     p.set_defaults(func=cmd_check)
 
+
+def _fetch_parser(sub) -> None:
     p = sub.add_parser("fetch", help="download a data set into the cache, checking every file")
     p.add_argument("dataset", choices=["pascal-sentences"])
     p.add_argument(
@@ -62,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dest", help="where to put it (default: the cache)")
     p.set_defaults(func=cmd_fetch)
 
+
+def _index_parser(sub) -> None:
     p = sub.add_parser("index", help="embed a data set's images and build a search index")
     p.add_argument("dataset", help="pascal-sentences, embedded, or a folder of class subfolders")
     p.add_argument("--out", required=True, help="index folder to write")
@@ -82,23 +104,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--backend",
-        default="annoy",
+        default=DEFAULT_BACKEND,
         choices=BACKENDS,
         help="annoy (small sets), usearch (large, updatable), usearch-i8 (1M+: int8 + exact re-rank)",
     )
     p.add_argument("--update", action="store_true", help="add what is new in DATASET, remove what is gone")
+    add_wait(p)
     p.set_defaults(func=cmd_index)
 
+
+def _add_parser(sub) -> None:
     p = sub.add_parser("add", help="embed new photos and add them to an index (no rebuild with usearch)")
     p.add_argument("index", help="index folder made by `index`")
     p.add_argument("paths", nargs="+", help="image files or folders of images")
+    add_wait(p)
     p.set_defaults(func=cmd_add)
 
+
+def _remove_parser(sub) -> None:
     p = sub.add_parser("remove", help="take photos (files, or everything under folders) out of an index")
     p.add_argument("index", help="index folder made by `index`")
     p.add_argument("paths", nargs="+", help="indexed image files or folders")
+    add_wait(p)
     p.set_defaults(func=cmd_remove)
 
+
+def _search_parser(sub) -> None:
     p = sub.add_parser("search", help="images similar to an image, or matching words")
     p.add_argument("index", help="index folder made by `index`")
     p.add_argument("--image", action="append", help="query image (in the index or any file); repeatable")
@@ -133,11 +164,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", help=STORE_HELP)
     p.set_defaults(func=cmd_search)
 
+
+def _export_parser(sub) -> None:
     p = sub.add_parser("export", help="copy an index folder's vectors into a Qdrant store")
     p.add_argument("index", help="index folder made by `index` (and `train`)")
     p.add_argument("--store", required=True, help=STORE_HELP)
+    add_wait(p)
     p.set_defaults(func=cmd_export)
 
+
+def _train_parser(sub) -> None:
     p = sub.add_parser("train", help="train the joint image -> word model and index images in word space")
     p.add_argument("index", help="index folder made by `index`")
     p.add_argument("--vectors", default=None, help=VECTORS_HELP)
@@ -158,8 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="mlp: the seed of its initialisation and batches")
     p.add_argument("--verbose", action="store_true", help="mlp: print Keras' per-epoch progress")
+    add_wait(p)
     p.set_defaults(func=cmd_train)
 
+
+def _tag_parser(sub) -> None:
     p = sub.add_parser("tag", help="the words nearest to an image")
     p.add_argument("index", help="index folder with a trained joint model")
     p.add_argument("--image", action="append", help="image (in the index or any file); repeatable")
@@ -168,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON Lines, one object per image")
     p.set_defaults(func=cmd_tag)
 
+
+def _words_parser(sub) -> None:
     p = sub.add_parser("words", help="words similar to a word (or to the mean of several)")
     p.add_argument("word", nargs="+")
     p.add_argument("--vectors", default=None, help=VECTORS_HELP)
@@ -175,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_words)
 
+
+def _evaluate_parser(sub) -> None:
     p = sub.add_parser("evaluate", help="precision figures on the index's test split")
     p.add_argument("index", help="index folder with a trained joint model")
     p.add_argument("--words", help="file of non-label words to score, one per line")
@@ -182,11 +225,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_evaluate)
 
+
+def _demo_parser(sub) -> None:
     p = sub.add_parser("demo", help="index the embedded data set, search it, write a contact sheet")
     p.add_argument("--out", default="results/demo", help="results folder")
     p.add_argument("--model", default=DEFAULT_MODEL, choices=MODEL_NAMES)
     p.set_defaults(func=cmd_demo)
-    return parser
+
+
+COMMANDS = (
+    _check_parser,
+    _fetch_parser,
+    _index_parser,
+    _add_parser,
+    _remove_parser,
+    _search_parser,
+    _export_parser,
+    _train_parser,
+    _tag_parser,
+    _words_parser,
+    _evaluate_parser,
+    _demo_parser,
+)
 
 
 def main(argv: Iterable[str] | None = None) -> int:

@@ -84,7 +84,7 @@ def cmd_index(args) -> int:
     if args.update:
         from .updates import update_from_dataset
 
-        return _print_update(update_from_dataset(args.out, dataset))
+        return _print_update(update_from_dataset(args.out, dataset, wait=args.wait))
     on_error = "skip" if args.skip_bad else "raise"
     if args.engine:  # fills the feature cache that build_index reads
         from .distributed import extract_features_distributed
@@ -109,6 +109,7 @@ def cmd_index(args) -> int:
         on_error=on_error,
         force=args.force,
         maps=not args.no_maps,
+        wait=args.wait,
     )
     state = (
         "already up to date"
@@ -131,13 +132,13 @@ def _print_update(report) -> int:
 def cmd_add(args) -> int:
     from .updates import add_images
 
-    return _print_update(add_images(args.index, args.paths))
+    return _print_update(add_images(args.index, args.paths, wait=args.wait))
 
 
 def cmd_remove(args) -> int:
     from .updates import remove_images
 
-    return _print_update(remove_images(args.index, args.paths))
+    return _print_update(remove_images(args.index, args.paths, wait=args.wait))
 
 
 def cmd_search(args) -> int:
@@ -207,7 +208,7 @@ def cmd_export(args) -> int:
     from .qdrant_store import export_index, open_store
 
     client = open_store(args.store)
-    for collection, count in export_index(args.index, client).items():
+    for collection, count in export_index(args.index, client, wait=args.wait).items():
         print(f"exported {count} vectors to {args.store} collection {collection}")
     client.close()
     return 0
@@ -224,6 +225,7 @@ def cmd_train(args) -> int:
         epochs=args.epochs,
         seed=args.seed,
         verbose=1 if args.verbose else 0,
+        wait=args.wait,
     )
     history = model.history
     if args.head == "ridge":

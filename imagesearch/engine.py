@@ -18,12 +18,13 @@ import numpy as np
 
 from .composed import composed_vector
 from .features import DEFAULT_RESAMPLE, embed_image_maps, embed_images
-from .feedback import feedback_scores, top_rows
+from .feedback import feedback_scores
 from .focus import ClassWeights, focused_query, focused_search
 from .folder import IndexFolder, word_vectors_name
-from .index import EmbeddingIndex, IndexLoadError, Result, exact_search
+from .index import FEEDBACK, EmbeddingIndex, IndexLoadError, Result, exact_search
 from .layout import IMAGES, JOINT
 from .models import LazyImageModel
+from .ranking import top_k
 from .splits import Split
 from .storage import ImageSearchError
 
@@ -142,7 +143,8 @@ class SearchEngine:
         (`with_words`: see `imagesearch.composed`). A steered search ranks exactly; its scores
         are then the steering scores (a sum of z-scored cosines with feedback), not cosines.
         Liked and disliked images stay in the ranking (liked ones usually come first, disliked
-        ones sink), so that a user can still see and change what they marked.
+        ones sink), so that a user can still see and change what they marked. Each result's
+        `score_kind` says which: "cosine" or "feedback".
 
         Focus pools the query's convolution map under the class's per-position probability
         (`focus.focused_query`) when the index holds maps; otherwise (model vgg16, or an index
@@ -183,10 +185,11 @@ class SearchEngine:
                 spaces = spaces[1:]
         elif self.has_joint:
             spaces.append((self.joint_index.vectors, self._joint_of(vector, row)))
+        exclude = [row] if row is not None else []
+        if len(spaces) == 1 and not liked and not disliked:  # the composed query alone
+            return self.images.results_for(*top_k(spaces[0][0] @ spaces[0][1], k, exclude))
         scores = feedback_scores(spaces, liked, disliked)
-        if len(spaces) == 1 and not liked and not disliked:
-            scores = spaces[0][0] @ spaces[0][1]
-        return self.images.results_for(*top_rows(scores, k, [row] if row is not None else []))
+        return self.images.results_for(*top_k(scores, k, exclude), kind=FEEDBACK)
 
     def image_map(self, query: int | str | os.PathLike) -> tuple[np.ndarray, int | None]:
         """(convolution map, row or None) of an item number or an image file: read from the
@@ -258,8 +261,8 @@ class SearchEngine:
             return TextAnswer(text, self.joint_index.search(query.vector, k), query.known, query.unknown)
         liked, disliked = [self.item_row(i) for i in like], [self.item_row(i) for i in unlike]
         spaces = [(self.joint_index.vectors, query.vector)]
-        rows, scores = top_rows(feedback_scores(spaces, liked, disliked), k)
-        return TextAnswer(text, self.images.results_for(rows, scores), query.known, query.unknown)
+        rows, scores = top_k(feedback_scores(spaces, liked, disliked), k)
+        return TextAnswer(text, self.images.results_for(rows, scores, FEEDBACK), query.known, query.unknown)
 
     def _joint_of(self, vector: np.ndarray, row: int | None) -> np.ndarray:
         if row is not None:
@@ -273,9 +276,8 @@ class SearchEngine:
     def tags(self, query: int | str | os.PathLike, k: int = DEFAULT_TAGS) -> list[Tag]:
         """The words nearest to an image in the joint space (no stop words)."""
         words, matrix = self.tag_words
-        scores = matrix @ self.joint_vector(query)
-        top = np.argsort(-scores, kind="stable")[:k]
-        return [Tag(rank, words[i], float(scores[i])) for rank, i in enumerate(top, start=1)]
+        top, scores = top_k(matrix @ self.joint_vector(query), k)
+        return [Tag(rank, words[i], float(s)) for rank, (i, s) in enumerate(zip(top, scores), start=1)]
 
     def similar_words(self, word: str, k: int = DEFAULT_K) -> list[tuple[str, float]]:
         from .words import similar_words

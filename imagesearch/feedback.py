@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .features import l2_normalize
+from .ranking import top_k
 
 ALPHA, BETA, GAMMA = 1.0, 2.0, 1.0
 
@@ -69,11 +70,4 @@ def feedback_scores(
     return total
 
 
-def top_rows(scores: np.ndarray, k: int, exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
-    """The k best rows by score, ties by row (deterministic), `exclude` left out: (rows, scores)."""
-    scores = np.asarray(scores, np.float32).copy()
-    if len(exclude):
-        scores[list(exclude)] = -np.inf
-    order = np.lexsort((np.arange(len(scores)), -scores))
-    order = order[: max(0, min(k, len(scores) - len(set(exclude))))]
-    return order, scores[order]
+top_rows = top_k  # the package's one ranking (ranking.py), by its older name here

@@ -29,6 +29,7 @@ from filelock import FileLock, Timeout
 from .focus import ClassWeights
 from .generations import IndexLoadError, read_metadata
 from .index import EmbeddingIndex, Maps
+from .joint import load_joint_model
 from .layout import (
     CLASS_WEIGHTS_FILE,
     DEFAULT_BACKEND,
@@ -177,8 +178,6 @@ class IndexFolder:
 
     def load_joint_model(self, images: EmbeddingIndex, joint: EmbeddingIndex):
         """The joint model the joint index names, checked against the image index it maps."""
-        from .joint import load_joint_model  # joint.py reaches ridge.py, which imports it back
-
         expect = joint_settings(images, word_vectors_name(joint.metadata), joint.dim)
         return load_joint_model(self.joint_model_dir(joint.metadata), expect=expect)
 

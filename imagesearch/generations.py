@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from .layout import ANN_SUFFIXES, DEFAULT_BACKEND, GenerationFiles, index_file
+from .backends import REGISTRY
+from .layout import DEFAULT_BACKEND, GenerationFiles, index_file
 from .storage import ImageSearchError, write_npy, write_text_atomic
 
 INDEX_FORMAT = 2  # 1: the items in the JSON; 2: in NAME.items.arrow
-_SUFFIXES = "|".join(re.escape(s) for s in (*ANN_SUFFIXES.values(), ".npy", ".items.arrow", ".maps.npy"))
 
 
 class IndexLoadError(ImageSearchError):
@@ -46,7 +46,8 @@ def save_generation(own: int, committed: dict[str, Any] | None) -> int:
 
 def generation_files(folder: Path, name: str) -> list[Path]:
     """Every file of any generation of index `name` in `folder` (temporary files excluded)."""
-    pattern = re.compile(rf"{re.escape(name)}(\.g\d+)?({_SUFFIXES})")
+    suffixes = {backend.suffix for backend, _ in REGISTRY.values()} | {".npy", ".items.arrow", ".maps.npy"}
+    pattern = re.compile(rf"{re.escape(name)}(\.g\d+)?({'|'.join(map(re.escape, sorted(suffixes)))})")
     return sorted(p for p in folder.iterdir() if pattern.fullmatch(p.name))
 
 

@@ -31,6 +31,7 @@ from .backends import DEFAULT_TREES, BackendError, cosine_from_angular, make_bac
 from .features import l2_normalize
 from .generations import INDEX_FORMAT, IndexLoadError, read_metadata, save_index
 from .layout import DEFAULT_BACKEND, GenerationFiles, index_file
+from .ranking import top_k
 from .records import Records
 from .splits import compact_split
 from .storage import write_npy
@@ -43,6 +44,7 @@ __all__ = [
     "Result",
     "exact_search",
 ]
+COSINE, FEEDBACK = "cosine", "feedback"  # what a Result's score is
 Maps = np.ndarray | Callable[[Path], None] | None  # an array, or a function writing the file given
 
 
@@ -52,7 +54,8 @@ class Result:
     row: int  # row number in the index (= item number in its data set when nothing was skipped)
     path: str
     label: str
-    score: float  # cosine similarity, 1 = same direction
+    score: float  # what `score_kind` says: a cosine similarity (1 = same direction), or ...
+    score_kind: str = COSINE  # ... FEEDBACK: a sum of z-scored cosines after feedback (feedback.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +63,7 @@ class Result:
             "path": self.path,
             "label": self.label,
             "score": round(float(self.score), 4),
+            "score_kind": self.score_kind,
         }
 
 
@@ -67,14 +71,7 @@ def exact_search(
     vectors: np.ndarray, query: np.ndarray, k: int, exclude: Sequence[int] = ()
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-k rows of unit `vectors` by cosine with `query` (brute force): (rows, scores)."""
-    scores = vectors @ l2_normalize(query)
-    if len(exclude):
-        scores = scores.copy()
-        scores[list(exclude)] = -np.inf
-    k = min(k, len(scores) - len(exclude))
-    top = np.argpartition(-scores, k - 1)[:k] if k > 0 else np.zeros(0, int)
-    top = top[np.lexsort((top, -scores[top]))]  # by score, ties by row: deterministic
-    return top, scores[top]
+    return top_k(vectors @ l2_normalize(query), k, exclude)
 
 
 class EmbeddingIndex:
@@ -269,9 +266,10 @@ class EmbeddingIndex:
     def dim(self) -> int:
         return int(self.metadata["dim"])
 
-    def results_for(self, rows: Sequence[int], scores: Sequence[float]) -> list[Result]:
+    def results_for(self, rows: Sequence[int], scores: Sequence[float], kind: str = COSINE) -> list[Result]:
+        """Results for ranked rows; `kind` says what their scores are (COSINE or FEEDBACK)."""
         return [
-            Result(rank, int(row), self.records[row]["path"], self.records[row]["label"], float(score))
+            Result(rank, int(row), self.records[row]["path"], self.records[row]["label"], float(score), kind)
             for rank, (row, score) in enumerate(zip(rows, scores), start=1)
         ]
 
@@ -299,10 +297,9 @@ class EmbeddingIndex:
         if exact:
             return self.results_for(*exact_search(self.vectors, vector, k, exclude))
         rows, scores = self._ann.search(vector, max(k, self._ann.rerank), exclude, search_k=search_k)
-        if self._ann.rerank:  # only the candidates' rows are read; sorted, so ties go by row
+        if self._ann.rerank:  # only the candidates' rows are read, re-scored exactly
             rows = np.sort(rows)
-            top, scores = exact_search(self.vectors[rows], vector, k)
-            rows = rows[top]
+            rows, scores = top_k(self.vectors[rows] @ l2_normalize(vector), k, rows=rows)
         return self.results_for(rows, scores)
 
     def search_item(self, row: int, k: int = 10, *, exact: bool = False) -> list[Result]:

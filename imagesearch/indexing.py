@@ -27,10 +27,11 @@ from .features import DEFAULT_RESAMPLE, extract_features
 from .focus import ClassWeights, fit_class_weights
 from .folder import DEFAULT_WAIT, LOCK_FILE, IndexFolder, joint_settings, word_vectors_name
 from .index import DEFAULT_TREES, EmbeddingIndex
-from .joint import DEFAULT_EPOCHS
+from .joint import DEFAULT_EPOCHS, train_joint_model
 from .layout import DEFAULT_BACKEND, IMAGES, JOINT, JOINT_MODEL_DIR, generational
 from .models import DEFAULT_MODEL, LazyImageModel
 from .records import item_records
+from .ridge import train_ridge_model
 from .splits import Split, stratified_split
 from .storage import ImageSearchError
 from .targets import DEFAULT_TARGETS, TARGETS, caption_targets, label_targets
@@ -182,11 +183,7 @@ def fit_joint_model(
         )
     settings = {**(settings or {}), "targets": targets, "head": head}
     if head == "ridge":
-        from .ridge import train_ridge_model
-
         return train_ridge_model(features, y, split, settings=settings)
-    from .joint import train_joint_model
-
     return train_joint_model(features, y, split, epochs=epochs, seed=seed, settings=settings, verbose=verbose)
 
 

@@ -12,7 +12,6 @@ model trained for a different CNN, feature size or word-vector table.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Mapping
@@ -24,8 +23,20 @@ import numpy as np
 
 from .backend import keras as keras_module
 from .features import l2_normalize
+from .jointfiles import (
+    META_FILE,
+    RETRAIN_HINT,
+    JointModelError,
+    JointModelMismatchError,
+    check_training_inputs,
+    checked_model_file,
+    read_meta,
+    to_plain,
+    write_meta,
+)
+from .ridge import load_ridge_model
 from .splits import Split
-from .storage import ImageSearchError, atomic_path, sha256_file, write_text_atomic
+from .storage import ImageSearchError, atomic_path
 
 if TYPE_CHECKING:  # keras/tensorflow take seconds to import; only pay for them when training
     import keras
@@ -42,10 +53,6 @@ __all__ = [
 ]
 
 MODEL_FILE = "joint.keras"
-META_FILE = "joint.json"
-FORMAT = "imagesearch.joint"
-FORMAT_VERSION = 1
-RETRAIN_HINT = "python -m imagesearch train DIR"
 
 #: Adam's own default. The head is small and the loss is bounded (cosine), so the default rate
 #: converges in a few dozen epochs without tuning; BatchNorm keeps it stable.
@@ -55,46 +62,6 @@ DEFAULT_EPOCHS = 50
 #: A validation-loss improvement smaller than this does not reset early stopping's patience;
 #: the cosine loss lives in [-1, 1], so 1e-4 is noise.
 EARLY_STOPPING_MIN_DELTA = 1e-4
-
-
-class JointModelError(ImageSearchError):
-    """A joint model folder that is missing, incomplete or unreadable."""
-
-
-class JointModelMismatchError(JointModelError):
-    """A saved model was trained for different features or word vectors than the caller has."""
-
-    def __init__(self, folder: Path, mismatches: list[tuple[str, Any, Any]]):
-        self.folder = Path(folder)
-        self.mismatches = mismatches
-        self.key, self.saved, self.expected = mismatches[0]
-        details = "; ".join(f"{k}: saved {s!r}, expected {e!r}" for k, s, e in mismatches)
-        super().__init__(
-            f"the joint model in {self.folder} does not fit the current settings ({details}). "
-            f"Retrain it: {RETRAIN_HINT}"
-        )
-
-
-def _json_default(obj: Any) -> Any:
-    # Callers naturally hand over numpy scalars (e.g. features.shape[1]); JSON wants plain types.
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, (Path, os.PathLike)):
-        return os.fspath(obj)
-    if isinstance(obj, Split):
-        return obj.to_json()
-    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
-
-
-def _to_plain(obj: Any) -> Any:
-    """The value as it will read back from joint.json, so comparisons see what is saved."""
-    return json.loads(json.dumps(obj, default=_json_default))
 
 
 def build_joint_head(
@@ -193,63 +160,6 @@ class JointModel:
         return folder
 
 
-def write_meta(
-    folder: Path,
-    model_path: Path,
-    kind: str,
-    settings: Mapping[str, Any],
-    history: Mapping[str, list[float]],
-    train_time_s: float,
-    **extra: Any,
-) -> None:
-    """joint.json, written last: it names the weights file and its checksum, so a folder without
-    it (or whose weights were swapped) is "not a model" rather than a silently inconsistent one."""
-    meta = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "kind": kind,
-        "model_file": model_path.name,
-        "model_sha256": sha256_file(model_path),
-        "settings": settings,
-        "history": history,
-        "train_time_s": train_time_s,
-        **extra,
-    }
-    text = json.dumps(meta, indent=2, sort_keys=True, default=_json_default) + "\n"
-    write_text_atomic(folder / META_FILE, text)
-
-
-def check_training_inputs(features: Any, targets: Any, split: Split) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(features, dtype=np.float32)
-    y = np.asarray(targets, dtype=np.float32)
-    if x.ndim != 2 or y.ndim != 2:
-        raise ImageSearchError(
-            f"features and targets must be 2-D (n x D, n x d), got shapes {x.shape} and {y.shape}"
-        )
-    if x.shape[0] != y.shape[0]:
-        raise ImageSearchError(
-            f"features and targets disagree on the number of images: {x.shape[0]} vs {y.shape[0]}"
-        )
-    largest = max((int(p.max()) for p in (split.train, split.val, split.test) if p.size), default=-1)
-    if largest >= x.shape[0]:
-        raise ImageSearchError(
-            f"the split indexes beyond the {x.shape[0]} images given; was it made for another data set?"
-        )
-    if split.train.size == 0:
-        raise ImageSearchError("the split has no training items")
-    if split.val.size == 0:
-        raise ImageSearchError(
-            "the split has no validation items (early stopping needs them); "
-            "classes need at least 3 images each to be split"
-        )
-    for name, arr in (("features", x), ("targets", y)):
-        for part in ("train", "val"):  # test rows are never read, so they may hold anything
-            rows = arr[getattr(split, part)]
-            if not np.all(np.isfinite(rows)):
-                raise ImageSearchError(f"{name} of {part} items contain NaN or infinity")
-    return x, y
-
-
 def train_joint_model(
     features: np.ndarray,
     targets: np.ndarray,
@@ -288,13 +198,13 @@ def train_joint_model(
     x, y = check_training_inputs(features, targets, split)
     caller = dict(settings or {})
     for key, actual in (("feature_dim", x.shape[1]), ("vector_dim", y.shape[1])):
-        if key in caller and _to_plain(caller[key]) != actual:
+        if key in caller and to_plain(caller[key]) != actual:
             raise ImageSearchError(
                 f"settings say {key}={caller[key]!r} but the arrays given have {actual}; "
                 "the features or word vectors are not the ones the settings describe"
             )
     try:
-        caller = _to_plain(caller)
+        caller = to_plain(caller)
     except (TypeError, ValueError) as exc:
         raise ImageSearchError(
             f"settings must be JSON-serialisable to be saved with the model: {exc}"
@@ -372,69 +282,24 @@ def _single_threaded(tf) -> None:
 
 
 def load_joint_model(folder: str | os.PathLike, *, expect: Mapping[str, Any] | None = None):
-    """Load a saved joint model (the Keras head, or the ridge map of `ridge.py`), refusing one trained for other features or word vectors.
+    """Load a saved joint model (the Keras head, or the ridge map of `ridge.py`), refusing one
+    trained for other features or word vectors.
 
     `expect` maps settings keys (e.g. image_model, feature_dim, vectors) to the values the caller
     is about to use; any difference raises :class:`JointModelMismatchError`, because a head
     trained on other features returns confident nonsense rather than an error.
     """
     folder = Path(folder)
-    if not folder.is_dir():
-        raise JointModelError(
-            f"no joint model at {folder}: the folder does not exist. Train one: {RETRAIN_HINT}"
-        )
-    meta_path = folder / META_FILE
-    if not meta_path.is_file():
-        raise JointModelError(
-            f"{folder} is not a joint model: {META_FILE} is missing (training never finished or its "
-            f"save was interrupted). Retrain: {RETRAIN_HINT}"
-        )
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise JointModelError(
-            f"{meta_path} is unreadable or corrupt ({exc}). Retrain: {RETRAIN_HINT}"
-        ) from None
-    if (
-        not isinstance(meta, dict)
-        or meta.get("format") != FORMAT
-        or not isinstance(meta.get("settings"), dict)
-    ):
-        raise JointModelError(f"{meta_path} is not joint-model metadata. Retrain: {RETRAIN_HINT}")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise JointModelError(
-            f"{meta_path} has format version {meta.get('format_version')!r}, this code reads "
-            f"{FORMAT_VERSION}. Retrain: {RETRAIN_HINT}"
-        )
-    settings = meta["settings"]
-
-    if expect:
-        mismatches = []
-        for key, wanted in _to_plain(dict(expect)).items():
-            saved = settings.get(key, "<not recorded>")
-            if saved != wanted:
-                mismatches.append((key, saved, wanted))
-        if mismatches:
-            raise JointModelMismatchError(folder, mismatches)
-
-    model_path = folder / meta.get("model_file", MODEL_FILE)
-    if not model_path.is_file():
-        raise JointModelError(f"{model_path} is missing. Retrain: {RETRAIN_HINT}")
-    if meta.get("model_sha256") and sha256_file(model_path) != meta["model_sha256"]:
-        raise JointModelError(
-            f"{model_path} does not match the checksum in {meta_path} (changed or corrupt). "
-            f"Retrain: {RETRAIN_HINT}"
-        )
+    meta = read_meta(folder, expect)
+    model_path = checked_model_file(folder, meta, MODEL_FILE)
     if meta.get("kind", "mlp") == "ridge":
-        from .ridge import load_ridge_model
-
         return load_ridge_model(model_path, meta)
     keras = keras_module()
     try:
         model = keras.saving.load_model(model_path, compile=False)
     except Exception as exc:  # keras raises many types for a damaged zip; all mean the same here
         raise JointModelError(f"cannot load {model_path}: {exc}. Retrain: {RETRAIN_HINT}") from None
-
+    settings = meta["settings"]
     joint = JointModel(
         model=model,
         history={k: list(v) for k, v in meta.get("history", {}).items()},
@@ -444,6 +309,7 @@ def load_joint_model(folder: str | os.PathLike, *, expect: Mapping[str, Any] | N
     for key, actual in (("feature_dim", joint.feature_dim), ("vector_dim", joint.vector_dim)):
         if key in settings and settings[key] != actual:
             raise JointModelError(
-                f"{model_path} has {key}={actual} but {meta_path} says {settings[key]}. Retrain: {RETRAIN_HINT}"
+                f"{model_path} has {key}={actual} but {folder / META_FILE} says {settings[key]}. "
+                f"Retrain: {RETRAIN_HINT}"
             )
     return joint

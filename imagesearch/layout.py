@@ -12,12 +12,13 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
+from .backends import backend_class
+
 IMAGES = "images"
 JOINT = "joint"  # the joint-space index: NAME.ann/.npy/.json beside the image index
 JOINT_MODEL_DIR = "joint"  # the trained head: joint/joint.keras + joint/joint.json (generation 0)
 CLASS_WEIGHTS_FILE = "class_weights.npz"  # generation 0; later ones class_weights.gG.npz
 MAPS_FILE = f"{IMAGES}.maps.npy"  # n x 7 x 7 x 512 float16, rows as images.npy (generation 0)
-ANN_SUFFIXES = {"annoy": ".ann", "usearch": ".usearch"}
 DEFAULT_BACKEND = "annoy"  # what an index that records no "backend" was built with
 
 
@@ -36,7 +37,7 @@ class GenerationFiles(NamedTuple):
 def index_file(folder: os.PathLike, name: str, backend: str, generation: int) -> GenerationFiles:
     """The files of an index generation; generation 0 keeps the plain names."""
     stem = Path(folder) / (name if generation == 0 else f"{name}.g{generation}")
-    suffix = ANN_SUFFIXES.get(backend, ".usearch")
+    suffix = backend_class(backend).suffix
     return GenerationFiles(*(Path(f"{stem}{end}") for end in (suffix, ".npy", ".items.arrow", ".maps.npy")))
 
 

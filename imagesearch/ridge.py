@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .features import l2_normalize
-from .joint import JointModelError, check_training_inputs, write_meta
+from .jointfiles import JointModelError, check_training_inputs, write_meta
 from .splits import Split
 from .storage import atomic_path
 
@@ -70,7 +70,7 @@ class RidgeJointModel:
         return l2_normalize(centred(x, self.mean) @ self.weights + self.bias)
 
     def save(self, folder: str | os.PathLike) -> Path:
-        """joint.npz, then joint.json (see `joint.write_meta`), each atomically."""
+        """joint.npz, then joint.json (see `jointfiles.write_meta`), each atomically."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "joint.json").unlink(missing_ok=True)  # "not a model" until the new json lands

@@ -97,7 +97,7 @@ def test_cli_search_json_lines(embedded_index, capsys):
     assert [r["query"] for r in records] == queries
     first = records[0]["results"]
     assert [r["rank"] for r in first] == [1, 2, 3]
-    assert set(first[0]) == {"rank", "path", "label", "score"}
+    assert set(first[0]) == {"rank", "path", "label", "score", "score_kind"}
 
 
 def test_cli_queries_file_and_table(embedded_index, tmp_path, capsys):

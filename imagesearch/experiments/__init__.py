@@ -8,8 +8,9 @@ what is timed) and scores it with imagesearch.metrics:
 - trees: Annoy's recall against its speed, per number of trees.
 """
 
+from .captionwords import default_caption_words
 from .focus import TwoObjectQuery, focus_gain, focus_protocol, pick_two_object_examples, two_object_queries
-from .language import default_caption_words, evaluate_engine, heldout_classes, split_examples
+from .language import evaluate_engine, heldout_classes, split_examples
 from .trees import annoy_recall, trees_tradeoff
 
 __all__ = [

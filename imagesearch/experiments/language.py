@@ -15,7 +15,6 @@ from ..engine import DEFAULT_TAGS
 from ..indexing import fit_joint_model
 from ..joint import DEFAULT_EPOCHS
 from ..metrics import (
-    MIN_CAPTIONS,
     class_prior_scores,
     expected_precision,
     leave_one_out_precision,
@@ -25,7 +24,6 @@ from ..metrics import (
 )
 from ..splits import Split
 from ..text import (
-    STOP_WORDS,
     NoContentWordError,
     UnknownWordError,
     class_words,
@@ -34,39 +32,11 @@ from ..text import (
     query_vector,
     word_forms,
 )
+from .captionwords import CAPTION_WORDS, default_caption_words
 from .focus import focus_protocol
+from .steering import steering_figures
 
 HELDOUT_CLASSES = 5
-CAPTION_WORDS = 30  # how many non-label caption words the default list holds
-
-
-def default_caption_words(
-    captions: Sequence[Sequence[str]],
-    labels: Sequence[str],
-    known: set | None = None,
-    count: int = CAPTION_WORDS,
-) -> list[str]:
-    """The `count` content words that are relevant to the most images, chosen by frequency alone
-    (never by how well they score): no stop words, no word that names a class (label words,
-    synonyms such as "couch" or "plane", ambiguous ones such as "bike"), 3+ letters, and known
-    to the word vectors when `known` is given."""
-    word_sets, vocabulary = caption_word_sets(captions)
-    label_words = word_forms(naming_words(labels), vocabulary)
-    counts: dict[str, int] = {}
-    for caps in word_sets:
-        seen: dict[str, int] = {}
-        for s in caps:
-            for w in s:
-                seen[w] = seen.get(w, 0) + 1
-        for w, n in seen.items():
-            if n >= MIN_CAPTIONS:
-                counts[w] = counts.get(w, 0) + 1
-    candidates = [
-        w
-        for w in counts
-        if len(w) >= 3 and w not in STOP_WORDS and w not in label_words and (known is None or w in known)
-    ]
-    return sorted(candidates, key=lambda w: (-counts[w], w))[:count]
 
 
 def heldout_classes(classes: Sequence[str], count: int = HELDOUT_CLASSES, seed: int = 0) -> list[str]:
@@ -257,13 +227,6 @@ def evaluate_engine(
         "words": per_word,
         **focus_protocol(engine),
     }
-
-
-def steering_figures(engine) -> dict:
-    """Relevance feedback and composed queries (imported here: steering builds on this module)."""
-    from .steering import steering_figures as figures
-
-    return figures(engine)
 
 
 def split_examples(engine, count: int = 6, part: str = "test") -> list[int]:

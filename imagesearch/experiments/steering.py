@@ -17,7 +17,7 @@ from ..composed import WORDS_WEIGHT, composed_vector
 from ..feedback import feedback_scores, top_rows
 from ..metrics import relevant_to_word
 from ..text import fold_plural, query_vector
-from .language import default_caption_words
+from .captionwords import default_caption_words
 
 MIN_RELEVANT = 3  # a (photo, word) case counts when this many other images answer it
 WEIGHTS = (0.125, 0.25, 0.375, 0.5, 1.0, 2.0)  # the words weights tried on validation queries
