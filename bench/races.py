@@ -87,6 +87,9 @@ def run(races: int, backend: str) -> dict:
                 first, second = race_photos(Path(tmp) / "photos")
                 answer = race(folder, first, second)
                 lost += len(answer["lost"])
+                print(
+                    f"{backend} race: exit codes {answer['returncodes']}, lost {answer['lost']}", flush=True
+                )
                 failed += sum(code != 0 for code in answer["returncodes"])
                 waited += any("waiting for another process" in e for e in answer["stderr"])
     return {

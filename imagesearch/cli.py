@@ -28,8 +28,8 @@ from .commands import (
 )
 from .engine import DEFAULT_K, DEFAULT_TAGS
 from .folder import DEFAULT_WAIT
+from .heads import DEFAULT_HEAD, HEADS
 from .index import DEFAULT_TREES
-from .indexing import DEFAULT_HEAD, HEADS
 from .joint import DEFAULT_EPOCHS
 from .layout import DEFAULT_BACKEND
 from .models import DEFAULT_MODEL, MODEL_NAMES

@@ -28,8 +28,8 @@ from filelock import FileLock, Timeout
 
 from .focus import ClassWeights
 from .generations import IndexLoadError, read_metadata
+from .heads import load_joint_model
 from .index import EmbeddingIndex, Maps
-from .joint import load_joint_model
 from .layout import (
     CLASS_WEIGHTS_FILE,
     DEFAULT_BACKEND,
@@ -105,9 +105,22 @@ class IndexFolder:
     def joint(self) -> EmbeddingIndex | None:
         return self.load(JOINT) if self.has_joint else None
 
+    def indexes(self) -> tuple[EmbeddingIndex, EmbeddingIndex | None]:
+        """(image index, joint index or None): what an update reads and then commits."""
+        return self.images(), self.joint()
+
     def save(self, index: EmbeddingIndex, name: str = IMAGES, *, maps: Maps = None) -> Path:
         """Commit `index` as the folder's next generation of `name` (generations.py)."""
         return index.save(self.path, name, maps=maps)
+
+    def commit(self, images: EmbeddingIndex, joint: EmbeddingIndex | None, maps: Maps = None) -> None:
+        """Save an update of both indexes. Joint first: after an interrupted add, every image row
+        is also a joint row, and a rerun (which works out what is missing per index) completes
+        the other one. Then the images with their maps (a function writing the new maps file,
+        or None when the folder keeps none)."""
+        if joint is not None:
+            self.save(joint, JOINT)
+        self.save(images, IMAGES, maps=maps)
 
     # -- class weights --------------------------------------------------------------------
     def class_weights_file(self, metadata: dict[str, Any]) -> Path:
@@ -143,13 +156,14 @@ class IndexFolder:
         """The focus maps of an image index's generation (absent when it keeps none)."""
         return images.files(self.path, IMAGES).maps
 
-    def read_maps(self, images: EmbeddingIndex) -> np.ndarray | None:
-        """The images' convolution maps (memory-mapped), or None when the folder keeps none."""
+    def read_maps(self, images: EmbeddingIndex, *, checked: bool = True) -> np.ndarray | None:
+        """The images' convolution maps (memory-mapped), or None when the folder keeps none;
+        `checked`: refuse maps out of step with the index (an update reads them unchecked)."""
         path = self.maps_file(images)
         if not path.exists():
             return None
         maps = np.load(path, mmap_mode="r")
-        if len(maps) != len(images):
+        if checked and len(maps) != len(images):
             raise IndexLoadError(
                 f"{path} has {len(maps)} maps for {len(images)} images: out of step with the index "
                 "(an interrupted add or remove?). Rebuild with `python -m imagesearch index DATASET --out "

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -31,12 +30,14 @@ from .backends import DEFAULT_TREES, BackendError, cosine_from_angular, make_bac
 from .features import l2_normalize
 from .generations import INDEX_FORMAT, IndexLoadError, read_metadata, save_index
 from .layout import DEFAULT_BACKEND, GenerationFiles, index_file
-from .ranking import top_k
+from .ranking import COSINE, FEEDBACK, Result, top_k
 from .records import Records
 from .splits import compact_split
 from .storage import write_npy
 
 __all__ = [
+    "COSINE",
+    "FEEDBACK",
     "DEFAULT_TREES",
     "cosine_from_angular",
     "EmbeddingIndex",
@@ -44,27 +45,7 @@ __all__ = [
     "Result",
     "exact_search",
 ]
-COSINE, FEEDBACK = "cosine", "feedback"  # what a Result's score is
 Maps = np.ndarray | Callable[[Path], None] | None  # an array, or a function writing the file given
-
-
-@dataclass(frozen=True)
-class Result:
-    rank: int
-    row: int  # row number in the index (= item number in its data set when nothing was skipped)
-    path: str
-    label: str
-    score: float  # what `score_kind` says: a cosine similarity (1 = same direction), or ...
-    score_kind: str = COSINE  # ... FEEDBACK: a sum of z-scored cosines after feedback (feedback.py)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rank": self.rank,
-            "path": self.path,
-            "label": self.label,
-            "score": round(float(self.score), 4),
-            "score_kind": self.score_kind,
-        }
 
 
 def exact_search(

@@ -26,12 +26,12 @@ from .datasets import Dataset
 from .features import DEFAULT_RESAMPLE, extract_features
 from .focus import ClassWeights, fit_class_weights
 from .folder import DEFAULT_WAIT, LOCK_FILE, IndexFolder, joint_settings, word_vectors_name
+from .heads import DEFAULT_HEAD, HEADS, HEADS_REGISTRY, train_head  # noqa: F401  (HEADS: read from here too)
 from .index import DEFAULT_TREES, EmbeddingIndex
-from .joint import DEFAULT_EPOCHS, train_joint_model
+from .joint import DEFAULT_EPOCHS
 from .layout import DEFAULT_BACKEND, IMAGES, JOINT, JOINT_MODEL_DIR, generational
 from .models import DEFAULT_MODEL, LazyImageModel
 from .records import item_records
-from .ridge import train_ridge_model
 from .splits import Split, stratified_split
 from .storage import ImageSearchError
 from .targets import DEFAULT_TARGETS, TARGETS, caption_targets, label_targets
@@ -143,10 +143,6 @@ def class_weights_for(
     )
 
 
-HEADS = ("ridge", "mlp")
-DEFAULT_HEAD = "ridge"
-
-
 def fit_joint_model(
     features: np.ndarray,
     records: list[dict[str, Any]],
@@ -167,9 +163,9 @@ def fit_joint_model(
     `targets`: "captions" (label and caption words) or "labels" (the talk's); `head`: "ridge"
     (closed form, the default) or "mlp" (the talk's Keras head, `epochs`, `seed`).
     """
-    if targets not in TARGETS or head not in HEADS:
+    if targets not in TARGETS or head not in HEADS_REGISTRY:
         raise ImageSearchError(
-            f"targets must be one of {TARGETS} and head one of {HEADS}; got {targets!r}, {head!r}"
+            f"targets must be one of {TARGETS} and head one of {tuple(HEADS_REGISTRY)}; got {targets!r}, {head!r}"
         )
     labels = [record["label"] for record in records]
     fit_rows = np.concatenate([split.train, split.val])
@@ -182,9 +178,7 @@ def fit_joint_model(
             kv, labels, captions, fit_rows, vocabulary_rows=split.train, exclude=exclude_words
         )
     settings = {**(settings or {}), "targets": targets, "head": head}
-    if head == "ridge":
-        return train_ridge_model(features, y, split, settings=settings)
-    return train_joint_model(features, y, split, epochs=epochs, seed=seed, settings=settings, verbose=verbose)
+    return train_head(head, features, y, split, epochs=epochs, seed=seed, settings=settings, verbose=verbose)
 
 
 def train_joint_index(

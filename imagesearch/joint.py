@@ -29,12 +29,9 @@ from .jointfiles import (
     JointModelError,
     JointModelMismatchError,
     check_training_inputs,
-    checked_model_file,
-    read_meta,
     to_plain,
     write_meta,
 )
-from .ridge import load_ridge_model
 from .splits import Split
 from .storage import ImageSearchError, atomic_path
 
@@ -48,7 +45,7 @@ __all__ = [
     "JointModelError",
     "JointModelMismatchError",
     "build_joint_head",
-    "load_joint_model",
+    "load_mlp_model",
     "train_joint_model",
 ]
 
@@ -188,27 +185,9 @@ def train_joint_model(
     `settings` is the caller's record of where the data came from (image_model, feature_dim,
     vectors, vector_dim, dataset_hash, ...); the training arguments and split are added to it.
     """
-    if int(epochs) < 1 or int(batch_size) < 1 or int(patience) < 0 or int(hidden) < 1:
-        raise ImageSearchError(
-            f"need epochs >= 1, batch_size >= 1, patience >= 0 and hidden >= 1; got epochs={epochs}, "
-            f"batch_size={batch_size}, patience={patience}, hidden={hidden}"
-        )
-    if not (0.0 <= float(dropout) < 1.0) or not float(lr) > 0.0:
-        raise ImageSearchError(f"need 0 <= dropout < 1 and lr > 0; got dropout={dropout}, lr={lr}")
+    _check_hyperparameters(epochs, batch_size, patience, hidden, dropout, lr)
     x, y = check_training_inputs(features, targets, split)
-    caller = dict(settings or {})
-    for key, actual in (("feature_dim", x.shape[1]), ("vector_dim", y.shape[1])):
-        if key in caller and to_plain(caller[key]) != actual:
-            raise ImageSearchError(
-                f"settings say {key}={caller[key]!r} but the arrays given have {actual}; "
-                "the features or word vectors are not the ones the settings describe"
-            )
-    try:
-        caller = to_plain(caller)
-    except (TypeError, ValueError) as exc:
-        raise ImageSearchError(
-            f"settings must be JSON-serialisable to be saved with the model: {exc}"
-        ) from None
+    caller = _caller_settings(settings, x, y)
 
     keras = keras_module()
     import tensorflow as tf
@@ -221,6 +200,52 @@ def train_joint_model(
     x_val, y_val = l2_normalize(x[split.val]), y[split.val]
 
     model = build_joint_head(x.shape[1], y.shape[1], hidden=hidden, dropout=dropout)
+    start = time.perf_counter()
+    fit, stopper = _fit(model, (x_train, y_train), (x_val, y_val), epochs, batch_size, patience, lr, verbose)
+    train_time_s = time.perf_counter() - start
+
+    history = {k: [float(v) for v in fit.history.get(k, [])] for k in ("loss", "val_loss")}
+    # The epoch whose weights were restored (1-based), as early stopping judged it.
+    best_epoch = int(stopper.best_epoch) + 1 if stopper.best_weights is not None else None
+    full_settings = {
+        **caller,
+        **_training_record(
+            x, y, split, history, best_epoch, epochs, seed, batch_size, patience, hidden, dropout, lr
+        ),
+    }
+    return JointModel(model=model, history=history, settings=full_settings, train_time_s=train_time_s)
+
+
+def _check_hyperparameters(epochs, batch_size, patience, hidden, dropout, lr) -> None:
+    if int(epochs) < 1 or int(batch_size) < 1 or int(patience) < 0 or int(hidden) < 1:
+        raise ImageSearchError(
+            f"need epochs >= 1, batch_size >= 1, patience >= 0 and hidden >= 1; got epochs={epochs}, "
+            f"batch_size={batch_size}, patience={patience}, hidden={hidden}"
+        )
+    if not (0.0 <= float(dropout) < 1.0) or not float(lr) > 0.0:
+        raise ImageSearchError(f"need 0 <= dropout < 1 and lr > 0; got dropout={dropout}, lr={lr}")
+
+
+def _caller_settings(settings: Mapping[str, Any] | None, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """The caller's settings as they will read back from joint.json, checked against the arrays."""
+    caller = dict(settings or {})
+    for key, actual in (("feature_dim", x.shape[1]), ("vector_dim", y.shape[1])):
+        if key in caller and to_plain(caller[key]) != actual:
+            raise ImageSearchError(
+                f"settings say {key}={caller[key]!r} but the arrays given have {actual}; "
+                "the features or word vectors are not the ones the settings describe"
+            )
+    try:
+        return to_plain(caller)
+    except (TypeError, ValueError) as exc:
+        raise ImageSearchError(
+            f"settings must be JSON-serialisable to be saved with the model: {exc}"
+        ) from None
+
+
+def _fit(model, train, val, epochs, batch_size, patience, lr, verbose):
+    """Adam on the cosine loss, early stopping on the validation loss (best weights restored)."""
+    keras = keras_module()
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=lr),
         loss=keras.losses.CosineSimilarity(axis=-1),
@@ -231,24 +256,23 @@ def train_joint_model(
         min_delta=EARLY_STOPPING_MIN_DELTA,
         restore_best_weights=True,
     )
-    start = time.perf_counter()
     fit = model.fit(
-        x_train,
-        y_train,
-        validation_data=(x_val, y_val),
+        *train,
+        validation_data=val,
         epochs=int(epochs),
         batch_size=int(batch_size),
         shuffle=True,
         callbacks=[stopper],
         verbose=verbose,
     )
-    train_time_s = time.perf_counter() - start
+    return fit, stopper
 
-    history = {k: [float(v) for v in fit.history.get(k, [])] for k in ("loss", "val_loss")}
-    # The epoch whose weights were restored (1-based), as early stopping judged it.
-    best_epoch = int(stopper.best_epoch) + 1 if stopper.best_weights is not None else None
-    full_settings = {
-        **caller,
+
+def _training_record(
+    x, y, split, history, best_epoch, epochs, seed, batch_size, patience, hidden, dropout, lr
+):
+    """What a trained head records of its training, beside the caller's settings."""
+    return {
         "feature_dim": int(x.shape[1]),
         "vector_dim": int(y.shape[1]),
         "epochs": int(epochs),
@@ -267,7 +291,6 @@ def train_joint_model(
         "n_val": int(split.val.size),
         "split": split.to_json(),
     }
-    return JointModel(model=model, history=history, settings=full_settings, train_time_s=train_time_s)
 
 
 def _single_threaded(tf) -> None:
@@ -281,19 +304,8 @@ def _single_threaded(tf) -> None:
         pass
 
 
-def load_joint_model(folder: str | os.PathLike, *, expect: Mapping[str, Any] | None = None):
-    """Load a saved joint model (the Keras head, or the ridge map of `ridge.py`), refusing one
-    trained for other features or word vectors.
-
-    `expect` maps settings keys (e.g. image_model, feature_dim, vectors) to the values the caller
-    is about to use; any difference raises :class:`JointModelMismatchError`, because a head
-    trained on other features returns confident nonsense rather than an error.
-    """
-    folder = Path(folder)
-    meta = read_meta(folder, expect)
-    model_path = checked_model_file(folder, meta, MODEL_FILE)
-    if meta.get("kind", "mlp") == "ridge":
-        return load_ridge_model(model_path, meta)
+def load_mlp_model(model_path: Path, meta: Mapping[str, Any]) -> JointModel:
+    """The Keras head saved at `model_path`, with the metadata `heads.load_joint_model` checked."""
     keras = keras_module()
     try:
         model = keras.saving.load_model(model_path, compile=False)
@@ -309,7 +321,7 @@ def load_joint_model(folder: str | os.PathLike, *, expect: Mapping[str, Any] | N
     for key, actual in (("feature_dim", joint.feature_dim), ("vector_dim", joint.vector_dim)):
         if key in settings and settings[key] != actual:
             raise JointModelError(
-                f"{model_path} has {key}={actual} but {folder / META_FILE} says {settings[key]}. "
+                f"{model_path} has {key}={actual} but {model_path.parent / META_FILE} says {settings[key]}. "
                 f"Retrain: {RETRAIN_HINT}"
             )
     return joint

@@ -1,12 +1,37 @@
 """Ranking: the one top-k of the package, used by every route (exact search, ANN candidates,
 feedback, tags). The order is by score, highest first, and ties go to the lower row, so that
-the same scores always give the same ranking, on every machine and every route."""
+the same scores always give the same ranking, on every machine and every route. A `Result`
+is one ranked row; its `score_kind` says what its score is: a cosine (COSINE), or after
+relevance feedback a sum of z-scored cosines (FEEDBACK, feedback.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+
+COSINE, FEEDBACK = "cosine", "feedback"  # what a Result's score is
+
+
+@dataclass(frozen=True)
+class Result:
+    rank: int
+    row: int  # row number in the index (= item number in its data set when nothing was skipped)
+    path: str
+    label: str
+    score: float  # what `score_kind` says: a cosine similarity (1 = same direction), or ...
+    score_kind: str = COSINE  # ... FEEDBACK: a sum of z-scored cosines after feedback (feedback.py)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "path": self.path,
+            "label": self.label,
+            "score": round(float(self.score), 4),
+            "score_kind": self.score_kind,
+        }
 
 
 def top_k(

@@ -53,20 +53,6 @@ def image_files(paths: Sequence[str | os.PathLike]) -> list[Path]:
     return list(dict.fromkeys(p.resolve() for p in out))  # a file named twice (or via its folder) once
 
 
-def _save(folder: IndexFolder, images: EmbeddingIndex, joint: EmbeddingIndex | None, maps=None) -> None:
-    """Joint first: after an interrupted add, every image row is also a joint row, and a rerun
-    (which works out what is missing per index) completes the other one. Then the images with
-    their maps (a function writing the new maps file, or None when the folder keeps none)."""
-    if joint is not None:
-        folder.save(joint, JOINT)
-    folder.save(images, IMAGES, maps=maps)
-
-
-def _old_maps(folder: IndexFolder, images: EmbeddingIndex) -> np.ndarray | None:
-    path = folder.maps_file(images)
-    return np.load(path, mmap_mode="r") if path.exists() else None
-
-
 def _rows_under(index: EmbeddingIndex, targets: list[Path]) -> list[int]:
     return [
         row
@@ -101,7 +87,7 @@ def add_images(
 
 
 def _add_images(folder: IndexFolder, paths, known) -> UpdateReport:
-    images, joint = folder.images(), folder.joint()
+    images, joint = folder.indexes()
     files = image_files(paths)
     new = [p for p in files if images.row_of_path(p) is None]
     report = UpdateReport(added=[str(p) for p in new])
@@ -109,7 +95,7 @@ def _add_images(folder: IndexFolder, paths, known) -> UpdateReport:
         return report
     model = folder.image_model(images.metadata)
     resample = images.metadata.get("resample", DEFAULT_RESAMPLE)
-    old_maps = _old_maps(folder, images)
+    old_maps = folder.read_maps(images, checked=False)
     if old_maps is not None and model.has_maps:
         features, new_maps = embed_image_maps(model, new, resample=resample)
         maps = lambda path: write_npy(path, [old_maps, new_maps.astype(MAPS_DTYPE)])  # noqa: E731
@@ -133,7 +119,7 @@ def _add_images(folder: IndexFolder, paths, known) -> UpdateReport:
         joint.add(joint_model.embed(images.vectors[-len(new) :][missing]), [records[i] for i in missing])
     report.seconds = time.perf_counter() - start
     report.rebuilt = _rebuild_note(images, report.seconds)
-    _save(folder, images, joint, maps)
+    folder.commit(images, joint, maps)
     return report
 
 
@@ -148,13 +134,13 @@ def remove_images(
 
 
 def _remove_images(folder: IndexFolder, paths) -> UpdateReport:
-    images, joint = folder.images(), folder.joint()
+    images, joint = folder.indexes()
     targets = [Path(p).resolve() for p in paths]
     rows = _rows_under(images, targets)
     report = UpdateReport(removed=[images.records[row]["path"] for row in rows])
     if not rows:
         return report
-    old_maps = _old_maps(folder, images)  # before the remove: its generation names them
+    old_maps = folder.read_maps(images, checked=False)  # before the remove: its generation names them
     start = time.perf_counter()
     images.remove(rows)
     if joint is not None:  # its own rows: after an interrupted remove it may be compacted already
@@ -163,7 +149,7 @@ def _remove_images(folder: IndexFolder, paths) -> UpdateReport:
     report.rebuilt = _rebuild_note(images, report.seconds)
     keep = None if old_maps is None else np.setdiff1d(np.arange(len(old_maps)), rows)
     maps = None if old_maps is None else (lambda path: write_npy(path, [old_maps], keep))
-    _save(folder, images, joint, maps)
+    folder.commit(images, joint, maps)
     return report
 
 

@@ -3,10 +3,10 @@ import json
 import numpy as np
 import pytest
 
+from imagesearch.heads import load_joint_model
 from imagesearch.joint import (
     JointModelError,
     JointModelMismatchError,
-    load_joint_model,
     train_joint_model,
 )
 from imagesearch.splits import stratified_split

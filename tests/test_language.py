@@ -11,8 +11,9 @@ from imagesearch.captions import caption_word_sets
 from imagesearch.cli import main
 from imagesearch.engine import SearchEngine
 from imagesearch.experiments import default_caption_words, heldout_classes
+from imagesearch.heads import load_joint_model
 from imagesearch.index import IndexLoadError
-from imagesearch.joint import JointModelMismatchError, load_joint_model
+from imagesearch.joint import JointModelMismatchError
 from imagesearch.metrics import relevant_to_word
 from imagesearch.text import NoContentWordError, UnknownWordError, fold_plural
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from test_joint import SETTINGS, synthetic
 
+from imagesearch.heads import load_joint_model
 from imagesearch.indexing import fit_joint_model
-from imagesearch.joint import load_joint_model
 from imagesearch.ridge import RidgeJointModel, train_ridge_model
 from imagesearch.splits import stratified_split
 from imagesearch.targets import caption_targets, caption_word_counts, label_targets
