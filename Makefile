@@ -27,6 +27,7 @@ demo: venv
 lint: venv
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/lint-imports  # the import contracts in .importlinter: layers, query side apart from build side
 
 format: venv
 	$(BIN)/ruff check --fix $(LINTED)
