@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .composed import composed_vector
+from .encoders import TextEncoder, text_encoder
 from .features import DEFAULT_RESAMPLE, embed_image_maps, embed_images
 from .feedback import feedback_scores
 from .focus import ClassWeights, focused_query, focused_search
@@ -176,9 +177,7 @@ class SearchEngine:
         liked, disliked = [self.item_row(i) for i in like], [self.item_row(i) for i in unlike]
         spaces = [(self.images.vectors, vector)]
         if with_words is not None:
-            from .text import query_vector
-
-            words = query_vector(self.word_table, with_words).vector
+            words = self.text_encoder.query(with_words).vector
             joint_query = composed_vector(self._joint_of(vector, row), words)
             spaces.append((self.joint_index.vectors, joint_query))
             if not liked and not disliked:  # the composed query alone: cosine in the joint space
@@ -231,9 +230,17 @@ class SearchEngine:
     @cached_property
     def word_table(self):
         """The same vectors as plain memory-mapped arrays: what text queries and tags read."""
-        from .glove import load_word_table
+        table = getattr(self.text_encoder, "table", None)  # GloVe's encoder reads this very table
+        if table is None:
+            from .glove import load_word_table
 
-        return load_word_table(self.vectors_name, progress=False)
+            table = load_word_table(self.vectors_name, progress=False)
+        return table
+
+    @cached_property
+    def text_encoder(self) -> TextEncoder:
+        """What turns a text query into a vector of the joint space (encoders.py)."""
+        return text_encoder(self.vectors_name)
 
     @cached_property
     def joint_model(self):
@@ -254,9 +261,7 @@ class SearchEngine:
         images steer it as in `similar_images`, in the word space alone: adding the image space
         (liked mean minus disliked mean, words having no image vector) lowered class-word
         queries from 0.895 to 0.710 after one round on Pascal (bench/steering.py)."""
-        from .text import query_vector
-
-        query = query_vector(self.word_table, text)
+        query = self.text_encoder.query(text)
         if not like and not unlike:
             return TextAnswer(text, self.joint_index.search(query.vector, k), query.known, query.unknown)
         liked, disliked = [self.item_row(i) for i in like], [self.item_row(i) for i in unlike]

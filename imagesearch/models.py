@@ -27,8 +27,6 @@ import numpy as np
 from .backend import keras as keras_module
 from .storage import ImageSearchError, data_dir, sha256_file
 
-MODEL_NAMES = ("vgg16-conv", "vgg16")
-MODEL_DIMS = {"vgg16-conv": 512, "vgg16": 4096}
 DEFAULT_MODEL = "vgg16-conv"
 INPUT_SIZE = (224, 224)
 VGG16_CONV_WEIGHTS_ENV = "IMAGESEARCH_VGG16_CONV_WEIGHTS"
@@ -199,13 +197,35 @@ def build_vgg16(weights: str | os.PathLike = "imagenet") -> ImageModel:
     )
 
 
+@dataclass(frozen=True)
+class ImageModelSpec:
+    """What the package knows of an image model before building it (no TensorFlow needed)."""
+
+    build: Callable[[str | None], ImageModel]  # weights (None: its own) -> the model
+    dim: int  # length of its feature vectors
+    weights_id: Callable[[str | None], str]  # weights -> their identity, recorded in every index
+    has_maps: bool = False  # yields convolution maps in the same pass (focus pools under them)
+    own_classes: bool = False  # has a classifier head (ImageNet) whose weights focus uses
+
+
+#: The image models an index can be built with. A new one (say a ResNet) is one builder
+#: returning an `ImageModel` plus one `register_image_model` call.
+IMAGE_MODELS: dict[str, ImageModelSpec] = {}
+
+
+def register_image_model(name: str, spec: ImageModelSpec) -> None:
+    IMAGE_MODELS[name] = spec
+
+
+def image_model_spec(name: str) -> ImageModelSpec:
+    if name not in IMAGE_MODELS:
+        raise ModelError(f"unknown image model {name!r}; choose one of {', '.join(IMAGE_MODELS)}.")
+    return IMAGE_MODELS[name]
+
+
 def load_image_model(name: str = DEFAULT_MODEL, weights: str | os.PathLike | None = None) -> ImageModel:
     """Build a model by name; `weights` overrides where its weights come from."""
-    if name == "vgg16-conv":
-        return build_vgg16_conv(weights)
-    if name == "vgg16":
-        return build_vgg16(weights or "imagenet")
-    raise ModelError(f"unknown image model {name!r}; choose one of {', '.join(MODEL_NAMES)}.")
+    return image_model_spec(name).build(None if weights is None else str(weights))
 
 
 @lru_cache(maxsize=4)
@@ -222,15 +242,37 @@ def _file_identity(path: Path, size: int, mtime_ns: int) -> str:
 def weights_identity(name: str = DEFAULT_MODEL, weights: str | os.PathLike | None = None) -> str:
     """The identity of a model's weights, as cache keys record it, read from the weights file
     (hashed once per process and file version): no network is built, no TensorFlow imported."""
-    if name not in MODEL_NAMES:
-        raise ModelError(f"unknown image model {name!r}; choose one of {', '.join(MODEL_NAMES)}.")
-    if name == "vgg16" and (weights is None or str(weights) == "imagenet"):
-        return "keras-imagenet"
-    path = Path(weights) if weights else vgg16_conv_weights_path()
+    return image_model_spec(name).weights_id(None if weights is None else str(weights))
+
+
+def weights_file_identity(path: str | os.PathLike) -> str:
+    """The identity of a weights file: its SHA-256."""
+    path = Path(path)
     if not path.is_file():
         raise ModelError(f"weights file {path} does not exist.")
     stat = path.stat()
     return _file_identity(path.resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+register_image_model(
+    "vgg16-conv",
+    ImageModelSpec(
+        build_vgg16_conv,
+        dim=512,
+        weights_id=lambda weights: weights_file_identity(weights or vgg16_conv_weights_path()),
+        has_maps=True,
+    ),
+)
+register_image_model(
+    "vgg16",
+    ImageModelSpec(
+        lambda weights: build_vgg16(weights or "imagenet"),
+        dim=4096,
+        weights_id=lambda w: "keras-imagenet" if w in (None, "imagenet") else weights_file_identity(w),
+        own_classes=True,
+    ),
+)
+MODEL_NAMES = tuple(IMAGE_MODELS)  # the built-in ones, which the command line offers
 
 
 class LazyImageModel:
@@ -243,8 +285,9 @@ class LazyImageModel:
     def __init__(self, name: str = DEFAULT_MODEL, weights: str | os.PathLike | None = None):
         self.name = name
         self.weights = None if weights is None else str(weights)
+        self.spec = image_model_spec(name)
         self.weights_id = weights_identity(name, weights)
-        self.dim = MODEL_DIMS[name]
+        self.dim = self.spec.dim
         self.input_size = INPUT_SIZE
 
     @property
@@ -253,16 +296,16 @@ class LazyImageModel:
 
     @property
     def class_weights(self) -> np.ndarray | None:
-        return None if self.name == "vgg16-conv" else self.model.class_weights
+        return self.model.class_weights if self.spec.own_classes else None
 
     @property
     def class_names(self) -> list[str] | None:
-        return None if self.name == "vgg16-conv" else self.model.class_names
+        return self.model.class_names if self.spec.own_classes else None
 
     @property
     def has_maps(self) -> bool:
         """Whether the model yields convolution maps (known without building the network)."""
-        return self.name == "vgg16-conv"
+        return self.spec.has_maps
 
     def embed_batch(self, images: np.ndarray) -> np.ndarray:
         return self.model.embed_batch(images)

@@ -32,6 +32,7 @@ from urllib.parse import urlparse
 import numpy as np
 from qdrant_client import QdrantClient, models
 
+from .encoders import text_encoder
 from .engine import DEFAULT_K, TextAnswer
 from .features import DEFAULT_RESAMPLE, embed_images
 from .folder import DEFAULT_WAIT, IndexFolder, word_vectors_name
@@ -227,13 +228,9 @@ class QdrantSearch:
 
     def text_search(self, text: str, k: int = DEFAULT_K) -> TextAnswer:
         """Images for words, in the joint space (the folder names the word vectors)."""
-        from .glove import load_word_table
-        from .text import query_vector
-
         if not _served(self.client, self.joint):
             raise StoreError(f"the store has no joint collection {self.joint!r}: train, then export again.")
-        table = load_word_table(word_vectors_name(self._metadata(JOINT)), progress=False)
-        query = query_vector(table, text)
+        query = text_encoder(word_vectors_name(self._metadata(JOINT))).query(text)
         return TextAnswer(text, self.query(self.joint, query.vector, k), query.known, query.unknown)
 
     def recommend(

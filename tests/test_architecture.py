@@ -30,6 +30,7 @@ KNOWN_BIG = {  # 7 at 28e5861
     "imagesearch/commands.py",
     "imagesearch/text.py",
     "imagesearch/session.py",
+    "imagesearch/models.py",
 }
 QUERY_SIDE = ("engine", "updates", "qdrant_store", "folder")  # config and demo build on first use
 

@@ -101,3 +101,37 @@ def test_an_unknown_backend_is_a_clear_error(tmp_path):
             backend="nope",
         )
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+class ToyEncoder:
+    """A toy text encoder: the words "left" and "right" point along the first two axes."""
+
+    def __init__(self, name):
+        self.name, self.dim = name, 3
+
+    def query(self, text):
+        from imagesearch.text import WordQuery
+
+        axis = {"left": 0, "right": 1}[text]
+        vector = np.zeros(3, np.float32)
+        vector[axis] = 1
+        return WordQuery(vector, (text,), (), ())
+
+
+def test_a_text_encoder_registered_from_a_test_answers_text_queries(monkeypatch, tmp_path):
+    from imagesearch import encoders
+    from imagesearch.layout import JOINT
+
+    monkeypatch.setitem(encoders.TEXT_ENCODERS, "toy-words", ToyEncoder)
+    folder = IndexFolder(tmp_path / "index")
+    shutil.copytree(OLD, folder.path)
+    images = folder.images()
+    rng = np.random.default_rng(0)
+    vectors = np.abs(rng.normal(size=(len(images), 3))).astype(np.float32)
+    vectors[5], vectors[9] = [1, 0.01, 0], [0.01, 1, 0]  # row 5 points left, row 9 right
+    joint = EmbeddingIndex.build(vectors, list(images.records), model="toy", word_vectors="toy-words")
+    folder.save(joint, JOINT)
+    engine = SearchEngine(folder.path)
+    assert engine.text_search("left", 1).results[0].row == 5
+    assert engine.text_search("right", 1).results[0].row == 9
+    assert engine.text_encoder.name == "toy-words"
