@@ -26,9 +26,9 @@ from bench.common import Timer, save, table
 
 def cnn_epoch_seconds(dataset, rows, targets, batch_size: int = 32) -> float:
     """One epoch through VGG16 + head, the talk's way (CNN frozen, images decoded each time)."""
-    from imagesearch.backend import keras
     from imagesearch.features import read_batch
     from imagesearch.joint import build_joint_head
+    from imagesearch.keras_loader import keras
     from imagesearch.models import load_image_model
 
     keras = keras()

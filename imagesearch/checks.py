@@ -173,7 +173,7 @@ def check_index(home: Path) -> Check:
 def check_tensorflow() -> Check:
     start = time.perf_counter()
     try:
-        from .backend import keras
+        from .keras_loader import keras
 
         module = keras()
         import tensorflow as tf

@@ -42,7 +42,7 @@ class Settings:
 
         return load_dataset(self.dataset)
 
-    def engine(self, *, train: bool = True, progress: bool = True):
+    def build_engine(self, *, train: bool = True, progress: bool = True):
         """A SearchEngine over this data set: indexed (and the joint model trained) on first use,
         from the cache afterwards."""
         from .engine import SearchEngine
@@ -53,6 +53,8 @@ class Settings:
         if train and not IndexFolder(folder).has_joint:
             train_joint_index(folder, vectors=self.vectors)
         return SearchEngine(folder)
+
+    engine = build_engine  # the notebooks' name for it
 
     def describe(self) -> str:
         return f"data set {self.dataset!r}, image model {self.model!r}, word vectors {self.vectors!r}"

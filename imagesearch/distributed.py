@@ -71,7 +71,7 @@ class DistributedRun:
         return self.photos_computed / self.run_s if self.run_s else 0.0
 
 
-def embed_chunk(
+def embed_chunk_on_worker(
     start: int, paths: Sequence[str], model_name: str, weights: str | None, resample: str, batch_size: int
 ) -> ChunkResult:
     """One task, run on a worker: read a chunk's images and embed them with the worker's CNN.
@@ -92,7 +92,7 @@ class RayEmbedder:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         results = [
-            pickle.dumps(embed_chunk(int(start), list(paths.split("\n")), *self.args))
+            pickle.dumps(embed_chunk_on_worker(int(start), list(paths.split("\n")), *self.args))
             for start, paths in zip(batch["start"], batch["paths"])
         ]
         return {"result": np.asarray(results, dtype=object)}
@@ -111,7 +111,9 @@ def _run_dask(tasks, args, address: str | None, workers: int, on_result: Callabl
         client = Client(cluster)
     start_s = perf_counter() - began
     try:
-        futures = [client.submit(embed_chunk, start, paths, *args, pure=False) for start, paths in tasks]
+        futures = [
+            client.submit(embed_chunk_on_worker, start, paths, *args, pure=False) for start, paths in tasks
+        ]
         for future in as_completed(futures):
             on_result(future.result())
     finally:

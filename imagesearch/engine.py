@@ -22,7 +22,7 @@ from .features import DEFAULT_RESAMPLE, embed_image_maps, embed_images
 from .feedback import feedback_scores
 from .focus import ClassWeights, focused_query, focused_search
 from .folder import IndexFolder, word_vectors_name
-from .index import FEEDBACK, EmbeddingIndex, IndexLoadError, Result, exact_search
+from .index import FEEDBACK, EmbeddingIndex, IndexLoadError, IndexQueryError, Result, exact_search
 from .layout import IMAGES, JOINT
 from .models import LazyImageModel
 from .ranking import top_k
@@ -96,7 +96,9 @@ class SearchEngine:
         """
         if isinstance(query, (int, np.integer)):
             if not 0 <= int(query) < len(self.images):
-                raise IndexLoadError(f"item {query} is out of range: the index has {len(self.images)} items.")
+                raise IndexQueryError(
+                    f"item {query} is out of range: the index has {len(self.images)} items."
+                )
             return self.images.vectors[int(query)], int(query)
         row = self.images.row_of_path(query)
         if row is not None:

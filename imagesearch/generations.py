@@ -30,6 +30,11 @@ class IndexLoadError(ImageSearchError):
     """An index folder that is missing, incomplete or built for something else."""
 
 
+class IndexQueryError(IndexLoadError):
+    """A query an open index cannot answer: an item out of range, a vector of another length.
+    (A subclass of IndexLoadError, which code written before it catches.)"""
+
+
 def committed_files(folder: Path, name: str, metadata: dict[str, Any]) -> GenerationFiles:
     """The files of the generation a folder's index JSON (`metadata`) names."""
     return index_file(

@@ -28,7 +28,7 @@ import numpy as np
 
 from .backends import DEFAULT_TREES, BackendError, cosine_from_angular, make_backend
 from .features import l2_normalize
-from .generations import INDEX_FORMAT, IndexLoadError, read_metadata, save_index
+from .generations import INDEX_FORMAT, IndexLoadError, IndexQueryError, read_metadata, save_index
 from .layout import DEFAULT_BACKEND, GenerationFiles, index_file
 from .ranking import COSINE, FEEDBACK, Result, top_k
 from .records import Records
@@ -42,6 +42,7 @@ __all__ = [
     "cosine_from_angular",
     "EmbeddingIndex",
     "IndexLoadError",
+    "IndexQueryError",
     "Result",
     "exact_search",
 ]
@@ -213,7 +214,7 @@ class EmbeddingIndex:
         ANN index and the split, so that no removed item can ever be returned."""
         rows = np.unique(np.asarray(rows, dtype=np.int64))
         if len(rows) and not (0 <= rows[0] and rows[-1] < len(self)):
-            raise IndexLoadError(f"cannot remove rows {rows.tolist()}: the index has {len(self)} items.")
+            raise IndexQueryError(f"cannot remove rows {rows.tolist()}: the index has {len(self)} items.")
         keep = np.setdiff1d(np.arange(len(self)), rows)
         self._new_vectors([self.vectors], keep)
         self._ann.remove(rows, self.vectors)
@@ -257,7 +258,7 @@ class EmbeddingIndex:
     def _check_query(self, vector: np.ndarray) -> np.ndarray:
         vector = np.asarray(vector, dtype=np.float32).reshape(-1)
         if vector.shape[0] != self.dim:
-            raise IndexLoadError(
+            raise IndexQueryError(
                 f"query has {vector.shape[0]} dimensions, the index "
                 f"({self.metadata['model']}) has {self.dim}."
             )
@@ -286,7 +287,7 @@ class EmbeddingIndex:
     def search_item(self, row: int, k: int = 10, *, exact: bool = False) -> list[Result]:
         """Nearest neighbours of an indexed item, leaving the item itself out."""
         if not 0 <= row < len(self):
-            raise IndexLoadError(f"item {row} is out of range: the index has {len(self)} items.")
+            raise IndexQueryError(f"item {row} is out of range: the index has {len(self)} items.")
         return self.search(self.vectors[row], k, exclude=[row], exact=exact)
 
     @cached_property

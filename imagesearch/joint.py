@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .backend import keras as keras_module
 from .features import l2_normalize
 from .jointfiles import (
     META_FILE,
@@ -32,6 +31,7 @@ from .jointfiles import (
     to_plain,
     write_meta,
 )
+from .keras_loader import keras as keras_module
 from .splits import Split
 from .storage import ImageSearchError, atomic_path
 

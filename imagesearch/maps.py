@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .backend import keras
+from .keras_loader import keras
 from .plots import fit_width, thumbnail
 from .storage import atomic_path, cache_dir
 from .text import query_vector
@@ -37,7 +37,7 @@ def umap_2d(
     path = cache_dir("umap") / f"{key}.npy"
     if cache and path.exists():
         return np.load(path)
-    keras()  # umap imports TensorFlow when it is installed: do it quietly first (see backend.py)
+    keras()  # umap imports TensorFlow when it is installed: do it quietly first (see keras_loader.py)
     import umap
 
     layout = (

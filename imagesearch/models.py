@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .backend import keras as keras_module
+from .keras_loader import keras as keras_module
 from .storage import ImageSearchError, data_dir, sha256_file
 
 DEFAULT_MODEL = "vgg16-conv"
