@@ -11,8 +11,7 @@ settings, data set hash: what a person reads), written atomically, the JSON last
 folder with a JSON file always holds a complete index. Every save over an index writes a new
 generation (`NAME.gG.*`, named in the JSON's "generation") and deletes the old files only after
 the JSON points at the new ones (generations.py): an interrupted update leaves the previous
-index whole. Rows
-are copied from file to file in blocks: no update reads every vector (or map) into memory.
+index whole. Rows are copied from file to file in blocks: no update reads every vector into memory.
 (Indexes written before format 2 keep their items in the JSON; they still open.)
 """
 
