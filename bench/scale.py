@@ -16,6 +16,8 @@ first) and noise N(0, (NOISE_PASCAL^2) x their covariance), so the spread matche
 rotation (the features have their own axes). Local intrinsic dimension is lower than the
 synthetic set's, as for real features.
 
+Annoy and usearch are the package's own (`imagesearch/backends.py`, built and searched through
+its `NeighbourBackend` interface, re-ranked by `ranking.top_k`); the others are built here.
 Each backend is built in a child process (spawned, so that its ru_maxrss is its own peak
 resident memory), with all cores for the build and one thread for the searches; the vectors are
 read from disk in blocks, never memory-mapped whole. Peak memory is the child's VmHWM. A SPEC is `kind[:key=value,...]`, e.g.
@@ -38,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import RESULTS, save
+from imagesearch.ranking import top_k
 from imagesearch.scaling import plot_recall_latency, recall_at_k
 
 DIM = 512
@@ -172,15 +175,8 @@ def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
 def _build(kind: str, p: dict[str, str], path: Path, n: int):
     """Build the index from the blocks on disk; return search(q, k, setting) -> rows."""
     M, efc = int(p.get("M", 16)), int(p.get("efc", 100))
-    if kind == "annoy":
-        from annoy import AnnoyIndex
-
-        index = AnnoyIndex(DIM, "angular")
-        for start, x in read_blocks(path):
-            for i, v in enumerate(x):
-                index.add_item(start + i, v)
-        index.build(int(p.get("trees", 50)), n_jobs=-1)
-        return lambda q, k, s: index.get_nns_by_vector(q, k, search_k=s)
+    if kind == "annoy" or kind.startswith("usearch"):
+        return _package_backend(kind, p, path)
     if kind == "hnswlib":
         import hnswlib
 
@@ -228,19 +224,28 @@ def _build(kind: str, p: dict[str, str], path: Path, n: int):
             return index.search(q[None], k)[1][0]
 
         return search
-    if kind.startswith("usearch"):
-        from usearch.index import Index
-
-        index = Index(ndim=DIM, metric="ip", dtype=kind.split("-")[1], connectivity=M, expansion_add=efc)
-        for start, x in read_blocks(path):
-            index.add(np.arange(start, start + len(x)), x, threads=os.cpu_count())
-
-        def search(q, k, ef):
-            index.expansion_search = ef
-            return index.search(q, k, threads=1).keys
-
-        return search
     raise SystemExit(f"unknown backend kind {kind!r}")
+
+
+def _package_backend(kind: str, p: dict[str, str], path: Path):
+    """Annoy and usearch as the package builds and searches them (imagesearch/backends.py,
+    through the `NeighbourBackend` interface): what the presets were chosen on is what runs."""
+    from imagesearch.backends import make_backend
+
+    if kind == "annoy":
+        backend = make_backend("annoy", DIM, {"n_trees": int(p.get("trees", 50)), "seed": 0})
+    else:
+        settings = {"dtype": kind.split("-")[1], "connectivity": int(p.get("M", 16))}
+        backend = make_backend("usearch", DIM, {**settings, "expansion_add": int(p.get("efc", 100))})
+    backend.build(np.load(path, mmap_mode="r"))
+
+    def search(q, k, setting):
+        if kind == "annoy":
+            return backend.search(q, k, search_k=setting)[0]
+        backend.tune(expansion_search=setting)
+        return backend.search(q, k)[0]
+
+    return search
 
 
 def peak_rss_mb() -> float:
@@ -271,10 +276,9 @@ def run_backend(spec: str, path: str, q: np.ndarray, truth: np.ndarray) -> dict:
         for query in q:
             t = time.perf_counter_ns()
             rows = np.asarray(search(query, max(K, rerank), setting), dtype=np.int64)
-            if rerank:
-                rows = rows[rows >= 0]
-                exact = vectors[rows] @ query
-                rows = rows[np.argsort(-exact, kind="stable")]
+            if rerank:  # the exact re-rank of EmbeddingIndex.search, by the package's one top-k
+                rows = np.sort(rows[rows >= 0])
+                rows = top_k(vectors[rows] @ query, K, rows=rows)[0]
             times.append(time.perf_counter_ns() - t)
             found.append(rows[:K])
         recall = recall_at_k(found, truth)

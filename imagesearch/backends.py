@@ -211,6 +211,12 @@ class UsearchBackend:
             **({} if self.threads is None else {"threads": self.threads}),
         }
 
+    def tune(self, *, expansion_search: int) -> None:
+        """The search effort of the next searches (bench/scale.py sweeps it)."""
+        self.expansion_search = int(expansion_search)
+        if self._index is not None:
+            self._index.expansion_search = self.expansion_search
+
     def _new(self):
         from usearch.index import Index
 
