@@ -228,7 +228,7 @@ def save_joint_index(folder: IndexFolder, images: EmbeddingIndex, model, **recor
     joint = EmbeddingIndex.build(
         model.embed(images.vectors),
         images.records,
-        model=f"joint:{images.metadata['model']}:{recorded['vectors']}",
+        model=JOINT,  # what it maps and with what: "image_model" and "word_vectors", each named once
         word_vectors=recorded["vectors"],
         targets=recorded["targets"],
         head=recorded["head"],
