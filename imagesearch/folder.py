@@ -95,9 +95,17 @@ class IndexFolder:
 
     # -- the indexes ----------------------------------------------------------------------
     def load(self, name: str = IMAGES) -> EmbeddingIndex:
-        if not self.has(name):
-            self.metadata(name)  # the error saying how to make it
-        return EmbeddingIndex.load(self.path, name)
+        """Open index `name` without waiting for a writer. Should a writer commit a new
+        generation and delete the one whose JSON this reader had just read, the reader opens
+        the new one (it sees one whole generation or the other, never half of an update)."""
+        for attempt in range(3):
+            generation = self.metadata(name).get("generation", 0)  # a missing index: its error
+            try:
+                return EmbeddingIndex.load(self.path, name)
+            except (IndexLoadError, FileNotFoundError):
+                if attempt == 2 or self.metadata(name).get("generation", 0) == generation:
+                    raise
+        raise AssertionError("unreachable")
 
     def images(self) -> EmbeddingIndex:
         return self.load(IMAGES)

@@ -91,3 +91,27 @@ def test_nested_writers_in_one_process_reenter_the_lock(tmp_path):
     with folder.writing(wait=0):
         with IndexFolder(Path(tmp_path / "index")).writing(wait=0):
             assert (folder.path / LOCK_FILE).exists()
+
+
+def test_a_reader_that_loses_the_race_to_a_commit_opens_the_new_generation(tmp_path, monkeypatch):
+    """The JSON read, then a writer commits the next generation and deletes this one's files:
+    the reader opens the new generation instead of failing on a missing file."""
+    import imagesearch.index
+
+    folder = IndexFolder(small_index(tmp_path / "index", "annoy"))
+    real_load = imagesearch.index.EmbeddingIndex.load.__func__
+    calls = []
+
+    def load_after_a_commit(cls, path, name="images", **kwargs):
+        if not calls:  # the first open: a writer commits generation 1 under this reader's feet
+            calls.append(name)
+            index = real_load(cls, path, name)
+            index.remove([0])
+            index.save(path, name)
+            (folder.path / "images.npy").unlink(missing_ok=True)  # gone, as remove_stale does
+            raise FileNotFoundError(folder.path / "images.npy")
+        return real_load(cls, path, name, **kwargs)
+
+    monkeypatch.setattr(imagesearch.index.EmbeddingIndex, "load", classmethod(load_after_a_commit))
+    index = folder.load(IMAGES)
+    assert len(index) == 15 and index.generation == 1
