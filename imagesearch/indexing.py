@@ -73,13 +73,7 @@ def build_index(
     """
     folder = IndexFolder(out)
     image_model = LazyImageModel(model, weights)
-    settings = {
-        "dataset": dataset.name,
-        "dataset_hash": dataset.content_hash,
-        "weights": image_model.weights_id,
-        "resample": DEFAULT_RESAMPLE,
-        "n_trees": n_trees,
-    }
+    settings = {**build_record(dataset, image_model), "n_trees": n_trees}
     wanted = (model, settings, backend, maps and image_model.has_maps)
     if folder.has(IMAGES) and not rebuilds(folder, *wanted, force=force):
         old = folder.metadata(IMAGES)
@@ -110,6 +104,16 @@ def build_index(
         if old is not None and folder.class_weights_file(old).name != weights_name:
             folder.class_weights_file(old).unlink(missing_ok=True)
     return BuildReport(folder.path, len(records), features.skipped, features.from_cache)
+
+
+def build_record(dataset: Dataset, image_model: LazyImageModel) -> dict[str, Any]:
+    """What an image index records of its build; the same record means the same index."""
+    return {
+        "dataset": dataset.name,
+        "dataset_hash": dataset.content_hash,
+        "weights": image_model.weights_id,
+        "resample": DEFAULT_RESAMPLE,
+    }
 
 
 def rebuilds(

@@ -17,7 +17,6 @@ KNOWN_LONG = {  # 12 at 28e5861
     "imagesearch/experiments/language.py:evaluate_engine",
     "imagesearch/features.py:extract_features",
     "imagesearch/maps.py:scatter_map",
-    "imagesearch/indexing.py:build_index",
     "imagesearch/plots.py:result_grid",
     "imagesearch/commands.py:cmd_search",
     "imagesearch/distributed.py:extract_features_distributed",
