@@ -76,6 +76,7 @@ SCALE_1M := annoy:trees=100,search_k=10000/50000 \
   usearch-f16:M=32,efc=128,ef=64/128/256/512 usearch-i8:M=32,efc=128,ef=128/256/512,rerank=100 \
   hnswlib:M=32,efc=128,ef=64/128/256/512 faiss-ivf:nlist=4096,nprobe=32/64/128
 bench-scale: venv
+	$(PIP) install -c $(LOCK) -e '.[bench]'
 	$(BIN)/python -m bench.scale --n 1000000 --backends $(SCALE_1M)
 	$(BIN)/python -m bench.scale --n 1000000 --source pascal --backends $(SCALE_1M)
 
