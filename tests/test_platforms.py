@@ -59,6 +59,7 @@ def test_a_package_without_wheels_is_named_with_its_platform():
 
 
 @pytest.mark.slow
+@pytest.mark.once
 @needs_pypi
 def test_all_twelve_cells_resolve_with_binary_wheels_only():
     results = matrix()
