@@ -1,6 +1,7 @@
 # Two commands for a newcomer: `make demo` and `make test`. Each creates or refreshes .venv first.
+# Another Python (3.11-3.13) in its own venv: make test PYTHON=python3.12 VENV=.venv-3.12
 PYTHON ?= python3.11
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
@@ -77,6 +78,7 @@ SCALE_1M := annoy:trees=100,search_k=10000/50000 \
   usearch-f16:M=32,efc=128,ef=64/128/256/512 usearch-i8:M=32,efc=128,ef=128/256/512,rerank=100 \
   hnswlib:M=32,efc=128,ef=64/128/256/512 faiss-ivf:nlist=4096,nprobe=32/64/128
 bench-scale: venv
+	$(PIP) install -c $(LOCK) -e '.[bench]'
 	$(BIN)/python -m bench.scale --n 1000000 --backends $(SCALE_1M)
 	$(BIN)/python -m bench.scale --n 1000000 --source pascal --backends $(SCALE_1M)
 
@@ -93,9 +95,13 @@ screenshot: venv
 # One folder for a USB stick (rooms without internet): every wheel for this platform, the
 # offline assets, the Pascal photos and a prebuilt index cache; see workshop-kit/INSTALL.md.
 # Downloads about 1 GB of wheels; not in CI (tests/test_workshop_kit.py checks a small kit).
+# For a room of other machines: make workshop-kit PLATFORM=macos-arm64 PYTHON_VERSION=3.12
+# (linux-x86_64, linux-aarch64, macos-arm64, windows-amd64; wheels only). KIT_ARGS=--no-data
+# leaves out the photos and the cache.
+KIT_PLATFORM = $(if $(PLATFORM),--platform $(PLATFORM) --python-version $(or $(PYTHON_VERSION),3.12))
 workshop-kit: venv
 	rm -rf workshop-kit
-	$(BIN)/python -m scripts.workshop_kit build --out workshop-kit
+	$(BIN)/python -m scripts.workshop_kit build --out workshop-kit $(KIT_PLATFORM) $(KIT_ARGS)
 
 clean:
 	rm -rf $(VENV) results .cache

@@ -166,6 +166,27 @@ def ground_truth(path: Path, q: np.ndarray, k: int = K) -> np.ndarray:
     return best_i
 
 
+# What installs each backend's module: faiss comes with the `bench` extra, hnswlib by hand (it
+# ships only sources: a C++ compiler), Annoy and usearch with the project itself.
+MODULES = {
+    "annoy": ("annoy", "pip install annoy-mm"),
+    "hnswlib": ("hnswlib", "pip install hnswlib: needs a C++ compiler"),
+    "faiss": ("faiss", "pip install -e '.[bench]'"),
+    "usearch": ("usearch", "pip install usearch"),
+}
+
+
+def missing_module(spec: str) -> str | None:
+    """Why `spec`'s backend cannot run here (its module is not installed, and how to get it), else None."""
+    import importlib.util
+
+    kind = parse_spec(spec)[0]
+    found = next((m for prefix, m in MODULES.items() if kind.startswith(prefix)), None)
+    if found and importlib.util.find_spec(found[0]) is None:
+        return f"{found[0]} is not installed ({found[1]})"
+    return None
+
+
 # -- the backends (each runs in its own child process) -------------------------------------
 def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
     kind, _, rest = spec.partition(":")
@@ -345,6 +366,9 @@ def main(argv=None) -> int:
     context = multiprocessing.get_context("spawn")
     results = []
     for spec in args.backends:
+        if why := missing_module(spec):
+            print(f"{spec}: skipped, {why}", flush=True)
+            continue
         with context.Pool(1) as pool:  # a fresh process per backend: ru_maxrss is its own
             results.append(pool.apply(run_backend, (spec, str(path), q, truth)))
         r = results[-1]

@@ -21,6 +21,7 @@ ever returned. Both libraries are imported when first used (faiss/usearch never 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -102,8 +103,51 @@ class NeighbourBackend(Protocol):
     def load(self, path: Path) -> None: ...
 
 
+def annoy_index_class():
+    """annoy.AnnoyIndex, or None where no Annoy is installed (no wheel for this platform)."""
+    try:
+        from annoy import AnnoyIndex
+    except ImportError:
+        return None
+    return AnnoyIndex
+
+
+NO_ANNOY = (
+    "Annoy is not installed (annoy-mm has no wheel for this platform): searching exactly instead, "
+    "with the same answers, slower past ~100k images. Install annoy-mm to search approximately."
+)
+NPY_MAGIC = b"\x93NUMPY"  # what an exact stand-in's .ann file starts with (never an Annoy file)
+
+
+class ExactForest:
+    """Annoy's interface over an exact numpy search: the stand-in where Annoy has no wheel.
+    Its file holds the vectors (.npy format), so an index built with it opens anywhere."""
+
+    def __init__(self, dim: int):
+        self.dim, self.vectors = dim, np.zeros((0, dim), dtype=np.float32)
+
+    def build(self, vectors: np.ndarray) -> None:
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def get_nns_by_vector(self, vector, n, search_k=-1, include_distances=True):
+        scores = self.vectors @ np.asarray(vector, dtype=np.float32)
+        rows = np.argsort(-scores, kind="stable")[:n]
+        return rows.tolist(), np.sqrt(np.maximum(2.0 - 2.0 * scores[rows], 0.0)).tolist()
+
+    def save(self, path: str) -> None:
+        with open(path, "wb") as f:
+            np.save(f, self.vectors)
+
+    def unload(self) -> None:
+        pass
+
+    def load(self, path: str) -> None:
+        self.vectors = np.load(path, mmap_mode="r")
+
+
 class AnnoyBackend:
-    """Annoy's angular forest: fast, memory-mapped, but frozen after its build."""
+    """Annoy's angular forest: fast, memory-mapped, but frozen after its build. Where Annoy is
+    not installed, an exact search stands in for it (ExactForest), with a warning."""
 
     name = "annoy"
     suffix = ".ann"
@@ -124,8 +168,12 @@ class AnnoyBackend:
         return {"metric": "angular", "n_trees": self.n_trees, "seed": self.seed}
 
     def build(self, vectors: np.ndarray) -> None:
-        from annoy import AnnoyIndex
-
+        AnnoyIndex = annoy_index_class()
+        if AnnoyIndex is None:
+            warnings.warn(NO_ANNOY, stacklevel=2)
+            self._index = ExactForest(self.dim)
+            self._index.build(vectors)
+            return
         self._index = AnnoyIndex(self.dim, "angular")
         self._index.set_seed(self.seed)
         for row, vector in enumerate(vectors):
@@ -155,8 +203,18 @@ class AnnoyBackend:
         self.load(path)
 
     def load(self, path: Path) -> None:
-        from annoy import AnnoyIndex
-
+        with open(path, "rb") as f:
+            exact = f.read(len(NPY_MAGIC)) == NPY_MAGIC
+        AnnoyIndex = annoy_index_class()
+        if exact or AnnoyIndex is None:
+            if not exact:
+                raise BackendError(
+                    f"{path} is an Annoy index and Annoy is not installed: pip install annoy-mm, "
+                    "or build the index again here (it then searches exactly)."
+                )
+            self._index = ExactForest(self.dim)
+            self._index.load(str(path))
+            return
         self._index = AnnoyIndex(self.dim, "angular")
         try:
             self._index.load(str(path))

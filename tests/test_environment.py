@@ -5,7 +5,9 @@ import re
 import tomllib
 from pathlib import Path
 
+from packaging.markers import Marker
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,14 +38,26 @@ def asset_names() -> list[str]:
     return [canonicalize_name(line) for line in requirement_lines(ROOT / "requirements-assets.txt")]
 
 
-def environment_pins() -> tuple[dict[str, str], list[str]]:
-    pins, comments = {}, []
+def environment_lines() -> list[tuple[str, str, str, str]]:
+    """(name, version, marker, comment) of every pinned pip line of environment.yml."""
+    found = []
     for line in (ROOT / "environment.yml").read_text().splitlines():
-        match = re.match(r"\s+- ([A-Za-z0-9_.-]+)==([^\s#]+)\s*(#.*)?$", line)
+        match = re.match(r"\s+- ([A-Za-z0-9_.-]+)==([^\s#;]+)\s*(?:;([^#]+))?(#.*)?$", line)
         if match:
-            pins[canonicalize_name(match.group(1))] = match.group(2)
-            comments.append(match.group(3) or "")
-    return pins, comments
+            found.append(
+                (
+                    canonicalize_name(match.group(1)),
+                    match.group(2),
+                    (match.group(3) or "").strip(),
+                    match.group(4) or "",
+                )
+            )
+    return found
+
+
+def environment_pins() -> tuple[dict[str, str], list[str]]:
+    lines = environment_lines()
+    return {name: version for name, version, _, _ in lines}, [comment for *_, comment in lines]
 
 
 def test_pyproject_declares_ranges_not_pins():
@@ -94,6 +108,20 @@ def test_make_installs_with_the_lock():
     assert "--no-deps -c $(LOCK) -r requirements-assets.txt" in makefile
 
 
-def test_python_version_agrees():
+def test_environment_markers_are_pyprojects():
+    """A package that differs by platform (tensorflow-cpu / tensorflow, annoy-mm) is chosen by the
+    same environment marker in environment.yml as in pyproject.toml."""
+    declared = {canonicalize_name(r.name): r.marker for r in pyproject_requirements()}
+    for name, _, marker, _ in environment_lines():
+        expected = declared[name]
+        assert (str(Marker(marker)) if marker else None) == (str(expected) if expected else None), name
+    assert declared["tensorflow-cpu"] and declared["tensorflow"] and declared["annoy-mm"]
+
+
+def test_python_versions_agree():
+    """3.11, 3.12 and 3.13 everywhere: pyproject's range, its classifiers-free check, conda's."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert "3.11" in project["requires-python"] and "python=3.11" in (ROOT / "environment.yml").read_text()
+    allowed = SpecifierSet(project["requires-python"])
+    assert [v for v in ("3.10", "3.11", "3.12", "3.13", "3.14") if v in allowed] == ["3.11", "3.12", "3.13"]
+    conda = re.search(r"- python=(3\.\d+)", (ROOT / "environment.yml").read_text()).group(1)
+    assert conda in allowed

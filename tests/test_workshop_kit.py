@@ -158,3 +158,37 @@ def test_the_project_and_numpy_install_from_a_kit_with_the_network_off(tmp_path)
     assert sizes == "120 (120,)"
     cli = offline(sys.executable, "-m", "imagesearch", "--help", env=env, cwd=tmp_path)
     assert cli.returncode == 0 and "demo" in cli.stdout, cli.stderr
+
+
+@pytest.mark.skipif(
+    not pypi_reachable(), reason="building the kit downloads wheels from PyPI, unreachable here"
+)
+def test_a_kit_for_a_room_of_macs_holds_only_their_wheels(tmp_path):
+    """Built on Linux for macOS arm64 / Python 3.12: numpy's and annoy-mm's wheels (markers
+    evaluated for the Mac), the project's pure-Python wheel, both install scripts."""
+    pins = pinned()
+    requirements = [
+        f"numpy=={pins['numpy']}",
+        "annoy-mm>=1.17.3,<2; sys_platform != 'darwin' or platform_machine != 'x86_64'",
+        "tensorflow-cpu>=2.21,<3; sys_platform == 'linux' and platform_machine == 'x86_64'",  # not for a Mac
+    ]
+    kit = workshop_kit.build_kit(
+        tmp_path / "kit", requirements=requirements, assets=False, data=False,
+        platform="macos-arm64", python="3.12", log=lambda _: None,
+    )  # fmt: skip
+    wheels = sorted(p.name for p in (kit / "wheels").iterdir())
+    assert [w for w in wheels if re.match(r"numpy-.*-cp312-cp312-macosx_\d+_\d+_arm64\.whl$", w)], wheels
+    assert [w for w in wheels if re.match(r"annoy_mm-1\.17\.3-cp312-cp312-macosx_\d+_\d+_arm64\.whl$", w)], (
+        wheels
+    )
+    assert not [w for w in wheels if w.startswith("tensorflow")]
+    foreign = [
+        w
+        for w in wheels
+        if not (re.search(r"macosx_\d+_\d+_(arm64|universal2)\.whl$", w) or w.endswith("-none-any.whl"))
+    ]
+    assert not foreign, f"wheels a Mac cannot install: {foreign}"
+    assert json.loads((kit / "kit.json").read_text()) == {"platform": "macos-arm64", "python": "3.12"}
+    script = (kit / "install.ps1").read_text()
+    assert "--no-index" in script and "unpack" in script and "kit.json" in script
+    assert subprocess.run(["sh", "-n", str(kit / "install.sh")]).returncode == 0
