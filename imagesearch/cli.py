@@ -31,6 +31,7 @@ from .index import DEFAULT_TREES
 from .indexing import DEFAULT_HEAD, HEADS
 from .joint import DEFAULT_EPOCHS
 from .models import DEFAULT_MODEL, MODEL_NAMES
+from .photos import DEFAULT_LABELS, LABEL_MODES
 from .storage import ImageSearchError
 from .targets import DEFAULT_TARGETS, TARGETS
 
@@ -63,8 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_fetch)
 
     p = sub.add_parser("index", help="embed a data set's images and build a search index")
-    p.add_argument("dataset", help="pascal-sentences, embedded, or a folder of class subfolders")
+    p.add_argument("dataset", help="pascal-sentences, embedded, or a folder of photos (flat or nested)")
     p.add_argument("--out", required=True, help="index folder to write")
+    p.add_argument(
+        "--labels",
+        choices=LABEL_MODES,
+        default=DEFAULT_LABELS,
+        help="subfolder names as labels (folders), none, or auto (default): labels only when every "
+        "photo is in one of two or more subfolders, like a data set of class folders",
+    )
     p.add_argument("--model", default=DEFAULT_MODEL, choices=MODEL_NAMES)
     p.add_argument(
         "--trees", type=int, default=DEFAULT_TREES, help="Annoy trees (more: better recall, bigger index)"

@@ -76,11 +76,13 @@ def cmd_fetch(args) -> int:
 
 
 def cmd_index(args) -> int:
-    from .datasets import load_dataset
     from .indexing import build_index
+    from .photos import load_collection
 
     kwargs = {"source": args.source} if args.dataset == "pascal-sentences" else {}
-    dataset = load_dataset(args.dataset, **kwargs)
+    dataset, scan = load_collection(args.dataset, args.labels, exclude=[args.out], **kwargs)
+    for relpath, reason in scan.skipped if scan else ():
+        print(f"left out {relpath}: {reason}", file=sys.stderr)
     if args.update:
         from .updates import update_from_dataset
 
@@ -116,6 +118,8 @@ def cmd_index(args) -> int:
         else ("features from cache" if report.features_from_cache else "features computed")
     )
     print(f"indexed {report.count} images of {dataset.name} with {args.model} into {report.folder} ({state})")
+    if len(set(dataset.labels) - {""}) < 2:
+        print("no class focus: the photos have fewer than two labels (see --labels)")
     for key, reason in report.skipped:
         print(f"skipped {key}: {reason}", file=sys.stderr)
     return 0

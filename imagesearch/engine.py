@@ -20,7 +20,7 @@ import numpy as np
 from .composed import composed_vector
 from .features import DEFAULT_RESAMPLE, embed_image_maps, embed_images
 from .feedback import feedback_scores, top_rows
-from .focus import ClassWeights, focused_query, focused_search
+from .focus import ClassWeights, NoClassesError, focused_query, focused_search
 from .index import EmbeddingIndex, IndexLoadError, Result, exact_search
 from .indexing import (
     IMAGES,
@@ -84,6 +84,11 @@ class SearchEngine:
     @cached_property
     def class_weights(self) -> ClassWeights:
         path = class_weights_file(self.folder, self.images.metadata)
+        if path is None:
+            raise NoClassesError(
+                f"{self.folder} has no class focus: its photos have fewer than two labels "
+                "(index a folder of class subfolders with --labels folders to focus on its classes)."
+            )
         if not path.exists():
             raise IndexLoadError(f"{path} is missing; rebuild the index to search with focus.")
         with np.load(path) as data:

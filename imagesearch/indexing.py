@@ -25,7 +25,7 @@ import numpy as np
 
 from .datasets import Dataset
 from .features import DEFAULT_RESAMPLE, extract_features
-from .focus import ClassWeights, fit_class_weights
+from .focus import ClassWeights, fit_class_weights, focus_classes
 from .index import DEFAULT_TREES, EmbeddingIndex
 from .joint import DEFAULT_EPOCHS
 from .layout import (  # noqa: F401  (the names of an index folder's files, imported from here too)
@@ -124,7 +124,8 @@ def build_index(
         same = old.get("model") == model and all(old.get(k) == v for k, v in compared.items())
         same = same and old.get("backend", "annoy") == backend
         want_maps = maps and image_model.has_maps
-        if same and class_weights_file(out, old).exists():
+        old_weights = class_weights_file(out, old)
+        if same and (old_weights is None or old_weights.exists()):
             if not want_maps or old_maps.exists():
                 return BuildReport(out, old["count"], old.get("skipped", []), True, reused=True)
             # the same index without its maps: rebuilt below with them (same features, same split)
@@ -138,7 +139,20 @@ def build_index(
     labels = [record["label"] for record in records]
     split = stratified_split(labels, seed=SPLIT_SEED)
     generation = next_generation(out / f"{IMAGES}.json")
-    weights_name = generational(CLASS_WEIGHTS_FILE, generation)
+    # Focus weights: the ImageNet head where the model has one, else a classifier of our own,
+    # which needs two classes at least: a flat, unlabelled or one-class folder has no focus.
+    if image_model.class_weights is not None:
+        weights_ = ClassWeights(image_model.class_weights, tuple(image_model.class_names), "imagenet")
+    elif focus_rows := focus_classes(labels, split.train):
+        weights_ = fit_class_weights(
+            features.features,
+            labels,
+            focus_rows,
+            source=f"logistic regression on {dataset.name} training split",
+        )
+    else:
+        weights_ = None
+    weights_name = generational(CLASS_WEIGHTS_FILE, generation) if weights_ is not None else None
     index = EmbeddingIndex.build(
         features.features,
         records,
@@ -151,17 +165,17 @@ def build_index(
         **{k: v for k, v in settings.items() if k != "n_trees"},
     )
     index.metadata["generation"] = generation
-    # Focus weights: the ImageNet head where the model has one, else a classifier of our own.
-    if image_model.class_weights is not None:
-        weights_ = ClassWeights(image_model.class_weights, tuple(image_model.class_names), "imagenet")
-    else:
-        weights_ = fit_class_weights(
-            features.features,
-            labels,
-            split.train,
-            source=f"logistic regression on {dataset.name} training split",
-        )
-    with atomic_path(out / weights_name) as tmp:
+    if weights_ is not None:
+        _save_class_weights(out / weights_name, weights_)
+    index.save(out, IMAGES, maps=features.maps)  # the commit; then the old generation's files go
+    old_weights = None if old is None else class_weights_file(out, old)
+    if old_weights is not None and old_weights.name != weights_name:
+        old_weights.unlink(missing_ok=True)
+    return BuildReport(out, len(records), features.skipped, features.from_cache)
+
+
+def _save_class_weights(path: Path, weights_: ClassWeights) -> None:
+    with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             np.savez(
                 f,
@@ -170,10 +184,6 @@ def build_index(
                 source=np.asarray(weights_.source),
                 intercept=weights_.intercepts,
             )
-    index.save(out, IMAGES, maps=features.maps)  # the commit; then the old generation's files go
-    if old is not None and class_weights_file(out, old).name != weights_name:
-        class_weights_file(out, old).unlink(missing_ok=True)
-    return BuildReport(out, len(records), features.skipped, features.from_cache)
 
 
 def joint_settings(images: EmbeddingIndex, vectors: str, vector_dim: int) -> dict[str, Any]:

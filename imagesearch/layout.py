@@ -50,9 +50,11 @@ def generational(name: str, generation: int) -> str:
     return name if generation == 0 else f"{stem}.g{generation}{dot}{suffix}"
 
 
-def class_weights_file(folder: str | os.PathLike, metadata: dict[str, Any]) -> Path:
-    """The class weights an image index's JSON names (older indexes: class_weights.npz)."""
-    return Path(folder) / metadata.get("class_weights", CLASS_WEIGHTS_FILE)
+def class_weights_file(folder: str | os.PathLike, metadata: dict[str, Any]) -> Path | None:
+    """The class weights an image index's JSON names (older indexes: class_weights.npz); None
+    for a collection with fewer than two classes, which has no class focus."""
+    name = metadata.get("class_weights", CLASS_WEIGHTS_FILE)
+    return None if name is None else Path(folder) / name
 
 
 def maps_file(folder: str | os.PathLike, images) -> Path:
