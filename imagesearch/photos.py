@@ -50,9 +50,7 @@ def _skip_reason(path: Path) -> str | None:
         return "hidden file"
     suffix = path.suffix.lower()
     if suffix not in IMAGE_EXTENSIONS:
-        return (
-            f"not an image (extension {suffix or 'none'}; images are {', '.join(sorted(IMAGE_EXTENSIONS))})"
-        )
+        return f"not an image (extension {suffix or 'none'})"
     if not path.is_file():
         return "a broken link or not a regular file"
     return heif_missing_reason(path)
