@@ -16,6 +16,7 @@ from .commands import (
     cmd_add,
     cmd_check,
     cmd_demo,
+    cmd_duplicates,
     cmd_evaluate,
     cmd_export,
     cmd_fetch,
@@ -26,6 +27,7 @@ from .commands import (
     cmd_train,
     cmd_words,
 )
+from .duplicates import DEFAULT_THRESHOLD as DUPLICATE_THRESHOLD
 from .engine import DEFAULT_K, DEFAULT_TAGS
 from .index import DEFAULT_TREES
 from .indexing import DEFAULT_HEAD, HEADS
@@ -189,6 +191,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS, help="for the held-out-classes model")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("duplicates", help="groups of near-identical photos (resized, re-encoded, cropped)")
+    p.add_argument("folder", help="a folder of photos (embedded, cached), or an index folder (its vectors)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=DUPLICATE_THRESHOLD,
+        help="cosine of two photos' features above which they are near duplicates "
+        "(lower: more, looser groups)",
+    )
+    p.add_argument("--model", default=DEFAULT_MODEL, choices=MODEL_NAMES, help="for a photo folder")
+    p.add_argument("--json", action="store_true", help="print JSON Lines, one object per group")
+    p.set_defaults(func=cmd_duplicates)
 
     p = sub.add_parser("demo", help="index the embedded data set, search it, write a contact sheet")
     p.add_argument("--out", default="results/demo", help="results folder")

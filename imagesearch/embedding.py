@@ -92,3 +92,20 @@ def embed_files(
     bar.close()
     features = np.concatenate(feats) if feats else np.zeros((0, model.dim), np.float32)
     return EmbeddedFiles(features, _concatenate_maps(chunk_maps, model.dim) if maps else None, folder)
+
+
+def folder_vectors(folder: str | os.PathLike, model_name: str, *, progress: bool = True):
+    """(feature vectors, photo paths, scan) of a photo folder or an index folder: an index's
+    stored vectors (no CNN), else every photo under the folder embedded (cached, resumable)."""
+    from .index import EmbeddingIndex
+    from .layout import IMAGES
+    from .models import LazyImageModel
+    from .photos import load_photos
+
+    folder = Path(folder)
+    if (folder / f"{IMAGES}.json").exists():
+        index = EmbeddingIndex.load(folder, IMAGES)
+        return np.asarray(index.vectors), list(index.records.column("path")), None
+    dataset, scan = load_photos(folder, "none")
+    embedded = embed_files(LazyImageModel(model_name), dataset.paths, progress=progress)
+    return embedded.features, [str(p) for p in dataset.paths], scan
