@@ -67,7 +67,9 @@ def test_precision_recall_and_the_threshold_choice():
     assert precision_recall(scores, truth, 0.93) == (1.0, 0.6)
     assert precision_recall(scores, truth, 0.91) == (0.8, 0.8)
     assert precision_recall(scores, truth, 1.5) == (1.0, 0.0)
-    assert choose_threshold(scores, truth, min_precision=0.99) == 0.93
+    assert choose_threshold(scores, truth) == 0.95, "the next multiple of 0.05 above every non-duplicate"
+    assert choose_threshold(scores, truth, step=0.01) == 0.93
+    assert choose_threshold(-np.array([3, 5, 12, 20]), np.array([1, 1, 0, 0], bool), step=1) == -11
     np.testing.assert_allclose(pair_scores(clusters(), [[0, 0]]), [1.0], atol=1e-6)
 
 
