@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def photo(path: Path, colour=(200, 40, 40), size=(48, 36)) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(abs(hash(path.name)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(path.name.encode()))
     pixels = np.clip(np.array(colour) + rng.integers(-20, 20, (size[1], size[0], 3)), 0, 255)
     Image.fromarray(pixels.astype(np.uint8)).save(path)
     return path
