@@ -130,9 +130,14 @@ def build_index(
                 return BuildReport(out, old["count"], old.get("skipped", []), True, reused=True)
             # the same index without its maps: rebuilt below with them (same features, same split)
         elif not force:
+            update = (
+                " or --update to add what is new and drop what is gone,"
+                if old.get("dataset") == dataset.name
+                else ""
+            )
             raise ImageSearchError(
                 f"{out} already holds an index of {old.get('dataset')!r} with model "
-                f"{old.get('model')!r}; choose another --out, or pass --force to replace it."
+                f"{old.get('model')!r}; choose another --out,{update} or pass --force to replace it."
             )
     features = extract_features(dataset, image_model, on_error=on_error, progress=progress, maps=maps)
     records = item_records(dataset, features.item_numbers)
