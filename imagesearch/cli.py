@@ -16,6 +16,7 @@ from .commands import (
     cmd_add,
     cmd_check,
     cmd_demo,
+    cmd_duplicates,
     cmd_evaluate,
     cmd_export,
     cmd_fetch,
@@ -26,6 +27,7 @@ from .commands import (
     cmd_train,
     cmd_words,
 )
+from .duplicates import DEFAULT_THRESHOLD as DUPLICATE_THRESHOLD
 from .engine import DEFAULT_K, DEFAULT_TAGS
 from .folder import DEFAULT_WAIT
 from .heads import DEFAULT_HEAD, HEADS
@@ -33,6 +35,7 @@ from .index import DEFAULT_TREES
 from .joint import DEFAULT_EPOCHS
 from .layout import DEFAULT_BACKEND
 from .models import DEFAULT_MODEL, MODEL_NAMES
+from .photos import DEFAULT_LABELS, LABEL_MODES
 from .storage import ImageSearchError
 from .targets import DEFAULT_TARGETS, TARGETS
 
@@ -99,8 +102,15 @@ def _fetch_parser(sub) -> None:
 
 def _index_parser(sub) -> None:
     p = sub.add_parser("index", help="embed a data set's images and build a search index")
-    p.add_argument("dataset", help="pascal-sentences, embedded, or a folder of class subfolders")
+    p.add_argument("dataset", help="pascal-sentences, embedded, or a folder of photos (flat or nested)")
     p.add_argument("--out", required=True, help="index folder to write")
+    p.add_argument(
+        "--labels",
+        choices=LABEL_MODES,
+        default=DEFAULT_LABELS,
+        help="subfolder names as labels (folders), none, or auto (default): labels only when every "
+        "photo is in one of two or more subfolders, like a data set of class folders",
+    )
     p.add_argument("--model", default=DEFAULT_MODEL, choices=MODEL_NAMES)
     p.add_argument(
         "--trees", type=int, default=DEFAULT_TREES, help="Annoy trees (more: better recall, bigger index)"
@@ -240,6 +250,21 @@ def _evaluate_parser(sub) -> None:
     p.set_defaults(func=cmd_evaluate)
 
 
+def _duplicates_parser(sub) -> None:
+    p = sub.add_parser("duplicates", help="groups of near-identical photos (resized, re-encoded, cropped)")
+    p.add_argument("folder", help="a folder of photos (embedded, cached), or an index folder (its vectors)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=DUPLICATE_THRESHOLD,
+        help="cosine of two photos' features above which they are near duplicates "
+        "(lower: more, looser groups)",
+    )
+    p.add_argument("--model", default=DEFAULT_MODEL, choices=MODEL_NAMES, help="for a photo folder")
+    p.add_argument("--json", action="store_true", help="print JSON Lines, one object per group")
+    p.set_defaults(func=cmd_duplicates)
+
+
 def _demo_parser(sub) -> None:
     p = sub.add_parser("demo", help="index the embedded data set, search it, write a contact sheet")
     p.add_argument("--out", default="results/demo", help="results folder")
@@ -259,6 +284,7 @@ COMMANDS = (
     _tag_parser,
     _words_parser,
     _evaluate_parser,
+    _duplicates_parser,
     _demo_parser,
 )
 

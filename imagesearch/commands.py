@@ -76,11 +76,13 @@ def cmd_fetch(args) -> int:
 
 
 def cmd_index(args) -> int:
-    from .datasets import load_dataset
     from .indexing import build_index
+    from .photos import load_collection
 
     kwargs = {"source": args.source} if args.dataset == "pascal-sentences" else {}
-    dataset = load_dataset(args.dataset, **kwargs)
+    dataset, scan = load_collection(args.dataset, args.labels, exclude=[args.out], **kwargs)
+    for relpath, reason in scan.skipped if scan else ():
+        print(f"left out {relpath}: {reason}", file=sys.stderr)
     if args.update:
         from .updates import update_from_dataset
 
@@ -117,6 +119,8 @@ def cmd_index(args) -> int:
         else ("features from cache" if report.features_from_cache else "features computed")
     )
     print(f"indexed {report.count} images of {dataset.name} with {args.model} into {report.folder} ({state})")
+    if len(set(dataset.labels) - {""}) < 2:
+        print("no class focus: the photos have fewer than two labels (see --labels)")
     for key, reason in report.skipped:
         print(f"skipped {key}: {reason}", file=sys.stderr)
     return 0
@@ -302,6 +306,38 @@ def cmd_evaluate(args) -> int:
         _print_json(report)
         return 0
     print_evaluation(report)
+    return 0
+
+
+def cmd_duplicates(args) -> int:
+    from .duplicates import duplicate_groups, similar_pairs
+    from .embedding import folder_vectors
+
+    if not -1.0 <= args.threshold <= 1.0:
+        raise SystemExit(f"error: --threshold is a cosine, from -1 to 1, not {args.threshold}")
+    if not Path(args.folder).is_dir():
+        raise SystemExit(f"error: {args.folder} is not a folder: give a folder of photos or an index folder")
+    vectors, paths, scan = folder_vectors(args.folder, args.model)
+    for relpath, reason in scan.skipped if scan else ():
+        print(f"left out {relpath}: {reason}", file=sys.stderr)
+    groups = duplicate_groups(vectors, args.threshold)
+    rows_i, rows_j, scores = similar_pairs(vectors, args.threshold)
+    best = {}
+    for i, j, score in zip(rows_i.tolist(), rows_j.tolist(), scores.tolist()):
+        best[i], best[j] = max(best.get(i, -1), score), max(best.get(j, -1), score)
+    for number, group in enumerate(groups, start=1):
+        if args.json:
+            _print_json({"group": number, "paths": [paths[r] for r in group]})
+        else:
+            print(f"group {number} ({len(group)} photos):")
+            for row in group:
+                print(f"  {paths[row]}  (closest {best[row]:.3f})")
+    in_groups = sum(len(g) for g in groups)
+    print(
+        f"{len(groups)} groups of near duplicates, {in_groups} of {len(paths)} photos "
+        f"(threshold {args.threshold})",
+        file=sys.stderr if args.json else sys.stdout,
+    )
     return 0
 
 

@@ -29,7 +29,10 @@ from .storage import ImageSearchError, atomic_path, cache_dir, data_dir, sha256_
 
 PASCAL_URL = "http://vision.cs.uiuc.edu/pascal-sentences/"
 PASCAL_SOURCE_ENV = "IMAGESEARCH_PASCAL_SOURCE"
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"})
+# .heic/.heif (phone photos) are read through the optional pillow-heif plugin (heif.py).
+IMAGE_EXTENSIONS = frozenset(
+    {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic", ".heif"}
+)
 
 # Pascal VOC writes some class names as one word; a word-vector model needs real words.
 CLASS_WORDS = {"diningtable": "dining table", "pottedplant": "potted plant", "tvmonitor": "tv monitor"}
@@ -44,11 +47,12 @@ class Item:
     path: Path
     label: str
     captions: tuple[str, ...] = ()
+    name: str | None = None  # its path relative to a photo folder (photos.py); None: class/file
 
     @property
     def key(self) -> str:
-        """The item's name inside its data set, e.g. `cat/2008_000123.jpg`."""
-        return f"{self.path.parent.name}/{self.path.name}"
+        """The item's name inside its data set, e.g. `cat/2008_000123.jpg` (`2023/summer/x.jpg`)."""
+        return self.name or f"{self.path.parent.name}/{self.path.name}"
 
 
 @dataclass(frozen=True)
@@ -111,17 +115,8 @@ def _sorted_items(items: list[Item]) -> tuple[Item, ...]:
     return tuple(sorted(items, key=lambda item: (item.label, item.path.name)))
 
 
-def load_folder(root: str | os.PathLike, name: str | None = None) -> Dataset:
-    """A folder of class subfolders of images (the original project's format).
-
-    Captions are optional: a `captions.json` beside the class folders maps `class/file` to a
-    list of sentences. Files in class folders that are not images are listed in `ignored`.
-    """
-    root = Path(root)
-    if not root.is_dir():
-        raise DatasetError(
-            f"data set folder {root} does not exist. Give a folder with one subfolder of images per class."
-        )
+def read_captions(root: Path) -> dict[str, list[str]]:
+    """`captions.json` beside the photos: 'class/file' -> sentences ({} when there is none)."""
     captions: dict[str, list[str]] = {}
     captions_file = root / "captions.json"
     if captions_file.exists():
@@ -136,6 +131,21 @@ def load_folder(root: str | os.PathLike, name: str | None = None) -> Dataset:
             raise DatasetError(
                 f"{captions_file} must map 'class/file' to a list of sentences; fix or delete it."
             )
+    return captions
+
+
+def load_folder(root: str | os.PathLike, name: str | None = None) -> Dataset:
+    """A folder of class subfolders of images (the original project's format).
+
+    Captions are optional: a `captions.json` beside the class folders maps `class/file` to a
+    list of sentences. Files in class folders that are not images are listed in `ignored`.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(
+            f"data set folder {root} does not exist. Give a folder with one subfolder of images per class."
+        )
+    captions = read_captions(root)
     items, ignored = [], []
     for class_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for path in sorted(class_dir.iterdir()):

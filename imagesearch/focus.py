@@ -34,6 +34,20 @@ class UnknownClassError(ImageSearchError):
     """A focus class that the classifier does not know."""
 
 
+class NoClassesError(ImageSearchError):
+    """A collection with fewer than two classes: it has no class focus."""
+
+
+MIN_FOCUS_CLASSES = 2
+
+
+def focus_classes(labels: Sequence[str], rows: Sequence[int]) -> list[int]:
+    """The rows that can teach focus (those with a label), or [] when they hold fewer than two
+    classes: a flat, unlabelled or one-class collection simply has no class focus."""
+    labelled = [int(r) for r in rows if labels[int(r)]]
+    return labelled if len({labels[r] for r in labelled}) >= MIN_FOCUS_CLASSES else []
+
+
 @dataclass(frozen=True)
 class ClassWeights:
     weights: np.ndarray  # dim x n_classes
@@ -82,8 +96,13 @@ def fit_class_weights(
     sums (the thread count), and the weights, hence the focus figures, differ by machine."""
     from sklearn.linear_model import LogisticRegression
 
-    x = l2_normalize(features).astype(np.float64)[np.asarray(train_rows)]
-    y = np.asarray(labels)[np.asarray(train_rows)]
+    x = l2_normalize(features).astype(np.float64)[np.asarray(train_rows, dtype=np.int64)]
+    y = np.asarray(labels)[np.asarray(train_rows, dtype=np.int64)]
+    if len(set(y.tolist())) < MIN_FOCUS_CLASSES:
+        raise NoClassesError(
+            f"focus needs photos of at least {MIN_FOCUS_CLASSES} classes to learn from, and these training "
+            f"photos have {len(set(y.tolist()))} ({', '.join(sorted(set(y.tolist()))) or 'no labels'})."
+        )
     classifier = LogisticRegression(C=C, max_iter=2000, random_state=seed)
     classifier.fit(x, y)
     return ClassWeights(

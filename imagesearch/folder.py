@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from filelock import FileLock, Timeout
 
-from .focus import ClassWeights
+from .focus import ClassWeights, NoClassesError
 from .generations import IndexLoadError, read_metadata
 from .heads import load_joint_model
 from .index import EmbeddingIndex, Maps
@@ -131,12 +131,19 @@ class IndexFolder:
         self.save(images, IMAGES, maps=maps)
 
     # -- class weights --------------------------------------------------------------------
-    def class_weights_file(self, metadata: dict[str, Any]) -> Path:
-        """The class weights an image index's JSON names (older indexes: class_weights.npz)."""
-        return self.path / metadata.get("class_weights", CLASS_WEIGHTS_FILE)
+    def class_weights_file(self, metadata: dict[str, Any]) -> Path | None:
+        """The class weights an image index's JSON names (older indexes: class_weights.npz); None
+        for a collection with fewer than two classes, which has no class focus."""
+        name = metadata.get("class_weights", CLASS_WEIGHTS_FILE)
+        return None if name is None else self.path / name
 
     def read_class_weights(self, metadata: dict[str, Any]) -> ClassWeights:
         path = self.class_weights_file(metadata)
+        if path is None:
+            raise NoClassesError(
+                f"{self.path} has no class focus: its photos have fewer than two labels "
+                "(index a folder of class subfolders with --labels folders to focus on its classes)."
+            )
         if not path.exists():
             raise IndexLoadError(f"{path} is missing; rebuild the index to search with focus.")
         with np.load(path) as data:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .heif import heif_missing_reason
 from .storage import ImageSearchError
 
 # A file that claims more pixels than this is refused as a likely decompression bomb: a few KB
@@ -66,6 +67,9 @@ def load_rgb(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> Image.
         raise ImageLoadError(path, "no such file")
     if path.stat().st_size == 0:
         raise ImageLoadError(path, "the file is empty")
+    missing = heif_missing_reason(path)  # HEIC: registers pillow-heif's opener, or says how to get it
+    if missing:
+        raise ImageLoadError(path, missing)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit below

@@ -24,7 +24,7 @@ import numpy as np
 
 from .datasets import Dataset
 from .features import DEFAULT_RESAMPLE, extract_features
-from .focus import ClassWeights, fit_class_weights
+from .focus import ClassWeights, fit_class_weights, focus_classes
 from .folder import DEFAULT_WAIT, LOCK_FILE, IndexFolder, joint_settings, word_vectors_name
 from .heads import DEFAULT_HEAD, HEADS, HEADS_REGISTRY, train_head  # noqa: F401  (HEADS: read from here too)
 from .index import DEFAULT_TREES, EmbeddingIndex
@@ -85,8 +85,9 @@ def build_index(
         split = stratified_split(labels, seed=SPLIT_SEED)
         old = folder.metadata(IMAGES) if folder.has(IMAGES) else None
         generation = folder.next_generation(IMAGES)
-        weights_name = folder.write_class_weights(
-            class_weights_for(image_model, features.features, labels, split, dataset.name), generation
+        class_weights = class_weights_for(image_model, features.features, labels, split, dataset.name)
+        weights_name = (
+            None if class_weights is None else folder.write_class_weights(class_weights, generation)
         )
         index = EmbeddingIndex.build(
             features.features,
@@ -101,8 +102,9 @@ def build_index(
         )
         index.metadata["generation"] = generation
         folder.save(index, IMAGES, maps=features.maps)  # the commit; then the old generation's files go
-        if old is not None and folder.class_weights_file(old).name != weights_name:
-            folder.class_weights_file(old).unlink(missing_ok=True)
+        old_weights = None if old is None else folder.class_weights_file(old)
+        if old_weights is not None and old_weights.name != weights_name:
+            old_weights.unlink(missing_ok=True)
     return BuildReport(folder.path, len(records), features.skipped, features.from_cache)
 
 
@@ -125,25 +127,34 @@ def rebuilds(
     compared = {k: v for k, v in settings.items() if k != "n_trees" or backend == DEFAULT_BACKEND}
     same = old.get("model") == model and all(old.get(k) == v for k, v in compared.items())
     same = same and old.get("backend", DEFAULT_BACKEND) == backend
-    if same and folder.class_weights_file(old).exists():
+    old_weights = folder.class_weights_file(old)  # None: a collection with no class focus
+    if same and (old_weights is None or old_weights.exists()):
         # the same index without its maps: rebuilt with them (same features, same split)
         return want_maps and not folder.committed_maps(old).exists()
     if not force:
+        update = (
+            " or --update to add what is new and drop what is gone,"
+            if old.get("dataset") == settings["dataset"]
+            else ""
+        )
         raise ImageSearchError(
             f"{folder.path} already holds an index of {old.get('dataset')!r} with model "
-            f"{old.get('model')!r}; choose another --out, or pass --force to replace it."
+            f"{old.get('model')!r}; choose another --out,{update} or pass --force to replace it."
         )
     return True
 
 
 def class_weights_for(
     image_model: LazyImageModel, features, labels, split: Split, dataset: str
-) -> ClassWeights:
-    """Focus weights: the ImageNet head where the model has one, else a classifier of our own."""
+) -> ClassWeights | None:
+    """Focus weights: the ImageNet head where the model has one, else a classifier of our own,
+    which needs two classes at least: a flat, unlabelled or one-class folder has no focus (None)."""
     if image_model.class_weights is not None:
         return ClassWeights(image_model.class_weights, tuple(image_model.class_names), "imagenet")
+    if not (rows := focus_classes(labels, split.train)):
+        return None
     return fit_class_weights(
-        features, labels, split.train, source=f"logistic regression on {dataset} training split"
+        features, labels, rows, source=f"logistic regression on {dataset} training split"
     )
 
 

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from .datasets import IMAGE_EXTENSIONS, Dataset, class_to_label
-from .features import DEFAULT_RESAMPLE, MAPS_DTYPE, embed_image_maps, embed_images
+from .embedding import embed_files
+from .features import DEFAULT_RESAMPLE
 from .folder import DEFAULT_WAIT, IndexFolder
 from .generations import read_metadata
 from .index import EmbeddingIndex, IndexLoadError
@@ -96,11 +97,10 @@ def _add_images(folder: IndexFolder, paths, known) -> UpdateReport:
     model = folder.image_model(images.metadata)
     resample = images.metadata.get("resample", DEFAULT_RESAMPLE)
     old_maps = folder.read_maps(images, checked=False)
-    if old_maps is not None and model.has_maps:
-        features, new_maps = embed_image_maps(model, new, resample=resample)
-        maps = lambda path: write_npy(path, [old_maps, new_maps.astype(MAPS_DTYPE)])  # noqa: E731
-    else:
-        features, maps = embed_images(model, new, resample=resample), None
+    want_maps = old_maps is not None and model.has_maps
+    embedded = embed_files(model, new, resample=resample, maps=want_maps)  # chunked, resumable
+    features = embedded.features
+    maps = (lambda path: write_npy(path, [old_maps, embedded.maps])) if want_maps else None  # noqa: E731
     records = [
         (known or {}).get(str(p.resolve()))
         or {
@@ -120,6 +120,7 @@ def _add_images(folder: IndexFolder, paths, known) -> UpdateReport:
     report.seconds = time.perf_counter() - start
     report.rebuilt = _rebuild_note(images, report.seconds)
     folder.commit(images, joint, maps)
+    embedded.discard()
     return report
 
 
