@@ -104,6 +104,7 @@ def test_solution_cells_are_hidden_numbered_and_check_themselves(notebook):
         text = source(cell)
         assert cell["cell_type"] == "code"
         assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True, "collapsed in JupyterLab"
+        assert cell["metadata"]["jupyter"].get("outputs_hidden") is True, "its output collapsed too"
         assert text.split("\n")[0] == f"# Solution {number}"
         assert re.search(r"^\s*assert ", text, flags=re.M), f"Solution {number} checks nothing"
 
