@@ -207,7 +207,10 @@ def hnsw_figure(points: np.ndarray, *, m: int = 3, seed: int = 0, query: np.ndar
             steps = points[path[layer]]
             ax.plot(steps[:, 0], steps[:, 1], color="crimson", lw=2.2, marker="o", ms=4, zorder=4)
             ax.scatter([query[0]], [query[1]], marker="*", s=200, color="crimson", zorder=5)
-        ax.set_title(f"layer {layer}: {int(members.sum())} points", fontsize=MIN_FONT_PT + 1)
+        ax.set_title(
+            f"layer {layer}: {int(members.sum())} point" + ("s" if members.sum() != 1 else ""),
+            fontsize=MIN_FONT_PT + 1,
+        )
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_aspect("equal")
