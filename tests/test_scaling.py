@@ -155,7 +155,13 @@ def test_a_backend_has_one_colour_in_every_plot():
     for order in (backends, backends[::-1]):
         fig = scaling.plot_recall_latency(order, 1000)
         ax = fig.axes[0]
-        colours.append({line.get_label(): line.get_color() for line in ax.get_lines() if not line.get_label().startswith("_")})
+        colours.append(
+            {
+                line.get_label(): line.get_color()
+                for line in ax.get_lines()
+                if not line.get_label().startswith("_")
+            }
+        )
         plt.close(fig)
     assert colours[0] == colours[1] and len(set(colours[0].values())) == len(colours[0])
     assert scaling.backend_style("usearch-i8:M=32") != scaling.backend_style("annoy:trees=100")
