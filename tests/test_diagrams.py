@@ -67,3 +67,16 @@ def test_class_map_figure_has_the_photo_and_one_panel_per_class():
     assert "100%" in fig.axes[1].get_title()
     assert not plots.figure_problems(fig)
     plt.close(fig)
+
+
+def test_class_map_is_the_focus_pooling_weights_on_the_grid():
+    from imagesearch import focus
+
+    rng = np.random.default_rng(0)
+    query_map = np.maximum(rng.normal(size=(7, 7, 8)), 0)
+    weights, intercept = rng.normal(size=(8, 3)), np.zeros(3)
+    grid = focus.class_map(query_map, weights, intercept, [2])
+    assert grid.shape == (7, 7) and np.isclose(grid.sum(), 1.0)
+    flat = focus.position_weights(query_map[None], weights, intercept, [2])[0]
+    assert np.allclose(grid.ravel(), flat)
+    assert not np.allclose(grid, focus.class_map(query_map, weights, intercept, [0]))
