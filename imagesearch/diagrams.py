@@ -35,8 +35,11 @@ def class_map_figure(
     for ax, (name, grid) in zip(axes[1:], class_maps.items()):
         grid = np.asarray(grid, np.float64)
         h, w = grid.shape
-        ax.imshow(photo, alpha=0.55)
-        ax.imshow(grid, cmap="magma", alpha=0.6, extent=(0, 224, 224, 0), interpolation="nearest")
+        shade = grid / max(float(grid.max()), 1e-12)
+        colours = plt.get_cmap("plasma")(shade)
+        colours[..., 3] = 0.75 * shade  # cells that show nothing of the class leave the photo as it is
+        ax.imshow(photo)
+        ax.imshow(colours, extent=(0, 224, 224, 0), interpolation="nearest")
         for k in range(1, h):
             ax.axhline(k * 224 / h, color="white", lw=0.5, alpha=0.6)
         for k in range(1, w):
@@ -48,7 +51,7 @@ def class_map_figure(
         ax.set_yticks([])
     if title:
         fig.suptitle(title, fontsize=MIN_FONT_PT + 2, weight="bold")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.9) if title else None)
     return fig
 
 
@@ -219,7 +222,7 @@ def hnsw_figure(points: np.ndarray, *, m: int = 3, seed: int = 0, query: np.ndar
         fontsize=MIN_FONT_PT + 1,
         weight="bold",
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
     return fig
 
 
