@@ -10,7 +10,7 @@ LOCK := constraints.txt
 # What ruff lints and formats (the notebooks are left out: see [tool.ruff] in pyproject.toml).
 LINTED := imagesearch tests bench scripts
 
-.PHONY: venv demo lint format test test-pascal test-notebooks test-notebooks-threads bench bench-scale app screenshot workshop-kit notebooks clean
+.PHONY: venv demo lint format test test-pascal test-notebooks test-notebooks-threads bench bench-scale app screenshot workshop-kit notebooks learner-notebooks clean
 NBVAL := --nbval-current-env -p no:cacheprovider
 
 venv: $(STAMP)
@@ -38,7 +38,7 @@ format: venv
 # bottom on the embedded data set.
 test: lint
 	$(BIN)/python -m pytest -m "not pascal" $(PYTEST_ARGS)
-	IMAGESEARCH_DATASET=embedded $(BIN)/python -m pytest --nbval-lax $(NBVAL) notebooks
+	IMAGESEARCH_DATASET=embedded $(BIN)/python -m pytest --nbval-lax $(NBVAL) notebooks/0*.ipynb
 
 # Needs the Pascal Sentences mirror or internet: IMAGESEARCH_PASCAL_SOURCE=URL_OR_DIR.
 test-pascal: venv
@@ -46,7 +46,7 @@ test-pascal: venv
 
 # The notebooks on Pascal Sentences, outputs compared with the committed ones.
 test-notebooks: venv
-	$(BIN)/python -m pytest --nbval $(NBVAL) --nbval-sanitize-with notebooks/sanitize.cfg notebooks
+	$(BIN)/python -m pytest --nbval $(NBVAL) --nbval-sanitize-with notebooks/sanitize.cfg notebooks/0*.ipynb
 
 # The same comparison on another machine's settings: one thread everywhere, TensorFlow's oneDNN
 # off, and every index and model built again from the cached image features (the committed
@@ -58,11 +58,17 @@ test-notebooks-threads: venv
 	cp -a $(SOURCE_HOME)/features $(SOURCE_HOME)/datasets $(SOURCE_HOME)/vectors $(VARIANT_HOME)/
 	IMAGESEARCH_HOME=$(VARIANT_HOME) OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 	  TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 TF_ENABLE_ONEDNN_OPTS=0 \
-	  $(BIN)/python -m pytest --nbval $(NBVAL) --nbval-sanitize-with notebooks/sanitize.cfg notebooks
+	  $(BIN)/python -m pytest --nbval $(NBVAL) --nbval-sanitize-with notebooks/sanitize.cfg notebooks/0*.ipynb
 
 # Re-run the notebooks on Pascal and store their outputs (what test-notebooks compares with).
 notebooks: venv
 	cd notebooks && for nb in 0*.ipynb; do ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace $$nb || exit 1; done
+	$(BIN)/python scripts/learner_notebooks.py
+
+# The learners' copies (notebooks/learner/): no solution code or output, exercise outputs
+# cleared; the full series' solutions collapsed (code and output).
+learner-notebooks: venv
+	$(BIN)/python scripts/learner_notebooks.py
 
 # Every figure in the README (Pascal Sentences: set IMAGESEARCH_PASCAL_SOURCE or have internet).
 bench: venv

@@ -140,6 +140,20 @@ def position_weights(
     return np.where(total > 0, a / np.maximum(total, 1e-12), 1.0 / a.shape[1])
 
 
+def class_map(
+    query_map: np.ndarray,
+    weights: np.ndarray,
+    intercept: np.ndarray,
+    columns: Sequence[int],
+    *,
+    power: float = 2.0,
+) -> np.ndarray:
+    """One photo's class map: `position_weights` of its h x w x c map, as an h x w grid (sums to 1).
+    What focus pools under, and what `diagrams.class_map_figure` draws over the photo."""
+    m = np.asarray(query_map, np.float32)
+    return position_weights(m[None], weights, intercept, columns, power=power)[0].reshape(m.shape[:2])
+
+
 def focused_query(
     query_map: np.ndarray,
     weights: np.ndarray,

@@ -84,6 +84,19 @@ def figure_problems(fig, dpi: int = DPI, max_px: int = 1000) -> list[str]:
     return problems
 
 
+#: What a green border means, the same in every grid (see `hit`).
+HIT_RULE = "the class asked for, or a class or caption word the query's words name"
+#: The query's thumbnail, relative to a result's.
+QUERY_SCALE = 1.6
+#: Characters of a 10-pt title that fit over an inch of thumbnail.
+TITLE_CHARS_PER_INCH = 11
+
+
+def shorten(text: str, chars: int) -> str:
+    """`text` cut to `chars` characters, an ellipsis marking the cut."""
+    return text if len(text) <= chars else text[: max(1, chars - 1)].rstrip() + "…"
+
+
 def hit(
     label: str, captions: Sequence[str] = (), *, labels: Sequence[str] = (), words: Sequence[str] = ()
 ) -> bool:
@@ -117,20 +130,26 @@ def result_grid(
     notes: Sequence[Sequence[str]] | None = None,
     size: float = 1.5,
     max_title: int | None = None,
+    hit_rule: str = HIT_RULE,
 ):
     """A matplotlib figure: one row per query, the query apart on the left (its image, or its
     text for a text query), then its results: rank and label above each, cosine score (and its
-    `notes`, e.g. "train"/"test") under it. With `hits` (one bool per result, see `hit`) each
-    result gets a green (hit) or red (miss) border. Thumbnails shrink to keep the figure within
-    MAX_WIDTH_IN; labels are shortened to fit them."""
+    `notes`, e.g. "train"/"test" or "liked") under it. With `hits` (one bool per result, see
+    `hit`) each result gets a green (hit) or red (miss) border, and a legend states `hit_rule`.
+    Thumbnails shrink to keep the figure within MAX_WIDTH_IN (the query's stays larger: its
+    objects must be visible); titles are shortened to fit a thumbnail, so that neighbours never
+    run into each other."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
     columns = max((len(r) for r in results), default=0)
-    size = min(size, MAX_WIDTH_IN / (columns + 1.3))
+    size = min(size, MAX_WIDTH_IN / (columns + QUERY_SCALE + 0.3))
     chars = max_title or max(6, int(size * 15))
-    fig = plt.figure(figsize=(size * (columns + 1.3), size * 1.8 * len(queries)))
-    grid = fig.add_gridspec(len(queries), columns + 2, width_ratios=[1, 0.3] + [1] * columns)
+    title_chars = max(5, int(size * TITLE_CHARS_PER_INCH))
+    fig = plt.figure(
+        figsize=(size * (columns + QUERY_SCALE + 0.3), size * 1.8 * max(1, QUERY_SCALE / 1.3) * len(queries))
+    )
+    grid = fig.add_gridspec(len(queries), columns + 2, width_ratios=[QUERY_SCALE, 0.3] + [1] * columns)
     for row, ((query_path, title), found) in enumerate(zip(queries, results)):
         ax = fig.add_subplot(grid[row, 0])
         if query_path is not None:
@@ -153,7 +172,7 @@ def result_grid(
         for col, result in enumerate(found):
             ax = fig.add_subplot(grid[row, col + 2])
             ax.imshow(thumbnail(result.path))
-            ax.set_title(f"{result.rank}. {result.label}"[:chars], fontsize=MIN_FONT_PT)
+            ax.set_title(shorten(f"{result.rank}. {result.label}", title_chars), fontsize=MIN_FONT_PT)
             note = f" {notes[row][col]}" if notes is not None else ""
             ax.set_xlabel(f"{result.score:.3f}{note}", fontsize=MIN_FONT_PT)
             _bare(ax)
@@ -164,7 +183,7 @@ def result_grid(
     fig.tight_layout(h_pad=0.6, w_pad=0.3)
     if hits is not None:
         fig.legend(
-            handles=[Patch(color=HIT, label="hit"), Patch(color=MISS, label="miss")],
+            handles=[Patch(color=HIT, label=f"hit: {hit_rule}"), Patch(color=MISS, label="miss")],
             loc="lower left",
             bbox_to_anchor=(0.0, 1.0),
             ncol=2,

@@ -161,6 +161,24 @@ def best_settings(figures: dict[str, Any], recall: float = GOAL_RECALL) -> list[
     return rows
 
 
+#: One colour and marker per backend, the same in every plot (the spec's name before ":").
+BACKEND_STYLES = {
+    "annoy": ("tab:blue", "o"),
+    "usearch-f16": ("tab:orange", "s"),
+    "usearch": ("tab:orange", "s"),
+    "usearch-i8": ("tab:red", "D"),
+    "hnswlib": ("tab:purple", "^"),
+    "faiss-ivf": ("tab:brown", "v"),
+    "faiss-hnsw": ("tab:pink", "<"),
+    "exact": ("tab:gray", "x"),
+}
+
+
+def backend_style(spec: str) -> tuple[str, str]:
+    """(colour, marker) of a backend spec such as "usearch-i8:M=32,efc=128"; unknown ones black."""
+    return BACKEND_STYLES.get(spec.split(":", 1)[0], ("black", "p"))
+
+
 def plot_recall_latency(
     backends: list[dict[str, Any]],
     n: int,
@@ -168,7 +186,8 @@ def plot_recall_latency(
     dim: int = 512,
     goal: tuple[float, float] = (GOAL_RECALL, GOAL_P50_MS),
 ):
-    """recall@10 against p50 latency (log scale), one line per backend, the goal region shaded.
+    """recall@10 against p50 latency (log scale), one line per backend (its colour the same in
+    every plot: `backend_style`), the target region shaded.
     8.2 x 4.8 inches: 984 px wide at the benchmark's 120 dpi; text 10 pt or more."""
     import matplotlib.pyplot as plt
 
@@ -182,16 +201,17 @@ def plot_recall_latency(
         color="tab:green",
         alpha=0.12,
         lw=0,
-        label=f"goal: recall@10 ≥ {goal[0]:g}, p50 ≤ {goal[1]:g} ms",
+        label=f"target: recall@10 ≥ {goal[0]:g}, p50 ≤ {goal[1]:g} ms",
     )
     ax.axhline(goal[0], color="grey", lw=0.8, ls="--")
     ax.axvline(goal[1], color="grey", lw=0.8, ls="--")
-    markers = "osD^v<>ph*"
-    for i, backend in enumerate(backends):
+    for backend in backends:
+        colour, marker = backend_style(backend["spec"])
         ax.plot(
             [p["p50_ms"] for p in backend["points"]],
             [p["recall_at_10"] for p in backend["points"]],
-            marker=markers[i % len(markers)],
+            marker=marker,
+            color=colour,
             label=backend_label(backend["spec"]),
         )
     ax.set_xscale("log")
@@ -201,7 +221,7 @@ def plot_recall_latency(
     ax.set_ylabel("recall@10", fontsize=11)
     ax.tick_params(labelsize=10)
     what = (
-        "synthetic unit vectors (issue 10's generator)"
+        "synthetic unit vectors (clusters, decaying spectrum)"
         if source == "synthetic"
         else "Pascal VGG16 features + noise"
     )

@@ -207,6 +207,22 @@ class SearchSession:
         """LIKE, UNLIKE or None: how the current question marks an item."""
         return LIKE if key in self.query.liked else UNLIKE if key in self.query.disliked else None
 
+    def mark_notes(self, results: Sequence[Result] | None = None) -> list[str]:
+        """ "liked", "disliked" or "" for each result (default: the last answer's), to write under
+        a result grid's thumbnails: which results steer the search."""
+        results = self.answer.results if results is None else results
+        names = {LIKE: "liked", UNLIKE: "disliked", None: ""}
+        return [names[self.verdict(self.keys[r.row])] for r in results]
+
+    @property
+    def score_kind(self) -> str:
+        """What the last answer's scores are: cosine similarities (in the joint space for a photo
+        refined by words), or steering scores once results are liked or disliked (a sum of
+        z-scored cosines, see `imagesearch.feedback`: not bounded by 1)."""
+        if self.query.liked or self.query.disliked:
+            return "steering score (sum of z-scored cosines)"
+        return "cosine in word space" if self.query.words or self.query.kind == TEXT else "cosine"
+
     def _new(self, text: str = "", image: str | None = None, upload: str | None = None) -> Query:
         """A new question keeps the settings (k, focus) but not the marks of the last one."""
         return replace(
@@ -232,6 +248,8 @@ class SearchSession:
         """The last answer as text for a notebook: the message, results and tags."""
         answer = self.answer
         lines = [answer.message] if answer.message else []
+        if answer.results:
+            lines.append(f"    scores: {self.score_kind}")
         lines += report_lines(answer.results, self.keys)
         if answer.tags:
             lines.append("tags: " + ", ".join(f"{t.word} {t.score:.3f}" for t in answer.tags))

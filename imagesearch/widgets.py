@@ -23,7 +23,15 @@ from .session import DEFAULT_K, LIKE, N_TAGS, UNLIKE, Answer, SearchSession
 NO_FOCUS = "(none)"
 NO_IMAGE = ""
 NO_MARK = ""
-MARKS = [("·", NO_MARK), ("like", LIKE), ("unlike", UNLIKE)]  # each result's toggle
+#: Each result's toggle: words that read in full, with what each does as its tooltip.
+MARKS = [("none", NO_MARK), ("like", LIKE), ("unlike", UNLIKE)]
+MARK_TOOLTIPS = [
+    "not marked: this result does not steer the search",
+    "like: search for more like this result",
+    "unlike: search for less like this result",
+]
+#: How a marked result shows its state: a word under its caption and a coloured frame.
+MARK_STYLES = {LIKE: ("liked", "#1a7f37"), UNLIKE: ("disliked", "#b00020")}
 THUMBNAIL_PX = 140
 LEVEL_COLOURS = {"info": "#444", "warning": "#8a5a00", "error": "#b00020"}
 
@@ -49,14 +57,25 @@ def thumbnail_bytes(path: str, size: int = THUMBNAIL_PX) -> bytes:
     return buffer.getvalue()
 
 
-def caption_html(result: Result, key: str) -> str:
-    """Rank, label and cosine score under a thumbnail; the item key names the file."""
+def caption_html(result: Result, key: str, verdict: str | None = None, score_kind: str = "cosine") -> str:
+    """Rank, label and score under a thumbnail (the score's kind in its tooltip); the item key
+    names the file; a liked or disliked result says so."""
+    state = ""
+    if verdict in MARK_STYLES:
+        word, colour = MARK_STYLES[verdict]
+        state = f'<br><span class="imagesearch-state" style="color:{colour};font-weight:bold">{word}</span>'
     return (
         f'<div class="imagesearch-caption" title="{html.escape(key)}" '
         f'style="font-size:12px;line-height:1.25;overflow:hidden;text-overflow:ellipsis;white-space:nowrap">'
-        f"<b>{result.rank}. {html.escape(result.label)}</b> {result.score:.3f}<br>"
-        f'<span style="color:#777">{html.escape(key)}</span></div>'
+        f'<b>{result.rank}. {html.escape(result.label)}</b> <span title="{html.escape(score_kind)}">'
+        f"{result.score:.3f}</span><br>"
+        f'<span style="color:#777">{html.escape(key)}</span>{state}</div>'
     )
+
+
+def score_line_html(score_kind: str) -> str:
+    """What the numbers under the thumbnails are, above the grid."""
+    return f'<div class="imagesearch-scores" style="font-size:12px;color:#444">scores: {html.escape(score_kind)}</div>'
 
 
 def message_html(message: str, level: str) -> str:
@@ -89,6 +108,16 @@ class SearchBox:
         self.session = SearchSession(engine, k=min(k, max_k), n_tags=n_tags)
         self.thumbnail_size = thumbnail_size
         self._rendering = False  # True while the view copies the answer's query into its inputs
+        self._cells: list[tuple[widgets.Image, widgets.HTML, widgets.ToggleButtons, widgets.VBox]] = []
+        self._build_inputs(max_k)
+        self._build_outputs()
+        self.widget = self._layout()
+        self._wire_events()
+        self._render(self.session.answer)
+
+    def _build_inputs(self, max_k: int) -> None:
+        """The question's widgets: words, an image of the data set, an upload, words that refine
+        an image, the number of results and the focus class."""
         classes = self.session.classes
         self.text = widgets.Text(
             placeholder="e.g. a dog on a sofa, then Enter",
@@ -120,11 +149,18 @@ class SearchBox:
             disabled=not classes,
             layout=widgets.Layout(width="16em"),
         )
+
+    def _build_outputs(self) -> None:
+        """The answer's widgets: the message line, the query's thumbnail and tags, what the scores
+        are, and the grid of results."""
         self.status = widgets.HTML()
         self.query_image = widgets.Image(format="jpeg", layout=self._square(display="none"))
         self.tag_line = widgets.HTML()
+        self.score_line = widgets.HTML()
         self.grid = widgets.Box(layout=widgets.Layout(display="flex", flex_flow="row wrap"))
-        self._cells: list[tuple[widgets.Image, widgets.HTML, widgets.ToggleButtons, widgets.VBox]] = []
+
+    def _layout(self) -> widgets.VBox:
+        """Everything in one box; CSS classes name the parts for the browser test and for styling."""
         for widget, name in [
             (self.text, "query"),
             (self.image, "image"),
@@ -134,26 +170,30 @@ class SearchBox:
             (self.refine, "refine"),
             (self.status, "status"),
             (self.tag_line, "tags"),
+            (self.score_line, "score-kind"),
             (self.grid, "results"),
         ]:
             widget.add_class(f"imagesearch-{name}")
-        self.widget = widgets.VBox(
+        return widgets.VBox(
             [
                 widgets.HBox([self.text, self.k]),
                 widgets.HBox([self.image, self.upload, self.focus]),
                 self.refine,
                 self.status,
                 widgets.HBox([self.query_image, self.tag_line], layout=widgets.Layout(align_items="center")),
+                self.score_line,
                 self.grid,
             ]
         )
+
+    def _wire_events(self) -> None:
+        """Each input forwards its changes to the session (the toggles are wired in `_cell`)."""
         self.text.observe(self._on_text, "value")
         self.image.observe(self._on_image, "value")
         self.refine.observe(self._on_refine, "value")
         self.upload.observe(self._on_upload, "value")
         self.k.observe(self._on_setting, "value")
         self.focus.observe(self._on_setting, "value")
-        self._render(self.session.answer)
 
     # -- the session's answer, for cells and tests ----------------------------------------
     keys = property(lambda self: self.session.keys)
@@ -254,11 +294,16 @@ class SearchBox:
             for i, result in enumerate(answer.results):
                 self._cell(i)[2].value = self.session.verdict(self.keys[result.row]) or NO_MARK
         self.status.value = message_html(answer.message, answer.level)
+        kind = self.session.score_kind
+        self.score_line.value = score_line_html(kind) if answer.results else ""
         cells = []
         for i, result in enumerate(answer.results):
             image, caption, _, box = self._cell(i)
+            verdict = self.session.verdict(self.keys[result.row])
             image.value = thumbnail_bytes(result.path, self.thumbnail_size)
-            caption.value = caption_html(result, self.keys[result.row])
+            caption.value = caption_html(result, self.keys[result.row], verdict, kind)
+            colour = MARK_STYLES[verdict][1] if verdict in MARK_STYLES else "transparent"
+            box.layout.border = f"3px solid {colour}"
             cells.append(box)
         self.grid.children = tuple(cells)
         if answer.query_path is None:
@@ -285,11 +330,15 @@ class SearchBox:
             image = widgets.Image(format="jpeg", layout=self._square())
             caption = widgets.HTML(layout=widgets.Layout(width=f"{self.thumbnail_size}px", overflow="hidden"))
             toggle = widgets.ToggleButtons(
-                options=MARKS, value=NO_MARK, style={"button_width": f"{self.thumbnail_size // 3 - 4}px"}
+                options=MARKS,
+                value=NO_MARK,
+                tooltips=MARK_TOOLTIPS,
+                style={"button_width": "auto", "font_weight": "normal"},
+                layout=widgets.Layout(width=f"{self.thumbnail_size}px"),
             )
             toggle.add_class("imagesearch-mark")
             toggle.observe(partial(self._on_mark, len(self._cells)), "value")
-            box = widgets.VBox([image, caption, toggle], layout=widgets.Layout(margin="4px"))
+            box = widgets.VBox([image, caption, toggle], layout=widgets.Layout(margin="4px", padding="2px"))
             box.add_class("imagesearch-result")
             self._cells.append((image, caption, toggle, box))
         return self._cells[i]

@@ -104,8 +104,11 @@ def test_solution_cells_are_hidden_numbered_and_check_themselves(notebook):
         text = source(cell)
         assert cell["cell_type"] == "code"
         assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True, "collapsed in JupyterLab"
+        assert cell["metadata"]["jupyter"].get("outputs_hidden") is True, "its output collapsed too"
         assert text.split("\n")[0] == f"# Solution {number}"
-        assert re.search(r"^\s*assert ", text, flags=re.M), f"Solution {number} checks nothing"
+        assert re.search(r"^\s*assert |exercises\.check_", text, flags=re.M), (
+            f"Solution {number} checks nothing"
+        )
 
 
 def test_cell_ids_are_unique(notebook):
@@ -124,3 +127,90 @@ def test_badges_script_is_idempotent(tmp_path):
     assert "github/someone/fork/blob/main/notebooks/" in source(once["cells"][0])
     setup = [c for c in once["cells"] if c["metadata"].get("tags") == ["setup"]]
     assert len(setup) == 1 and url in source(setup[0])
+
+
+def test_build_it_exercises_have_a_scaffold_and_a_checked_solution():
+    """At least 6 build-it checks over the series: a scaffold (signature, docstring, nothing
+    written) that a learner can run, and a solution that passes the same check."""
+    checks = []
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        scaffolds = [c for c in nb["cells"] if "exercise" in c["metadata"].get("tags", [])]
+        solutions = "\n".join(source(c) for c in solution_cells(nb))
+        for cell in scaffolds:
+            text = source(cell)
+            assert "raise NotImplementedError" in text and '"""' in text, (
+                f"{path.name}: a scaffold has a signature and a docstring"
+            )
+            found = re.findall(r"exercises\.attempt\(exercises\.(check_\w+)", text)
+            assert found, f"{path.name}: the scaffold cell runs its check through exercises.attempt"
+            for check in found:
+                assert f"exercises.{check}(" in solutions, f"{path.name}: no solution passes {check}"
+            checks += found
+        assert source(nb["cells"][heading(nb, "## Exercises")]).count("**Build it") == len(scaffolds)
+    assert len(checks) >= 6, checks
+
+
+def test_every_notebook_ends_with_a_questionnaire(notebook):
+    name, nb = notebook
+    where = heading(nb, "## Questionnaire")
+    questions = re.findall(r"^\d+\. ", source(nb["cells"][where]), flags=re.M)
+    assert 5 <= len(questions) <= 8, f"{name}: {len(questions)} questions, 5 to 8 wanted"
+    assert heading(nb, "## Solutions") < where < heading(nb, "## Summary")
+    guide = (ROOT / "docs" / "workshop.md").read_text(encoding="utf-8")
+    assert f"### Questionnaire {name[:2]}" in guide, (
+        f"docs/workshop.md has no answers for {name}'s questionnaire"
+    )
+
+
+def test_run_times_in_the_header_come_from_bench_notebooks(notebook):
+    name, nb = notebook
+    figures = json.loads((ROOT / "bench" / "results" / "notebooks.json").read_text(encoding="utf-8"))
+    header = source(nb["cells"][0])
+    stem = name.removesuffix(".ipynb")
+    warm, cold = figures[f"warm_{stem}_s"], figures[f"cold_{stem}_s"]
+    assert f"{warm:.0f} s with a warm cache and {cold:.0f} s with a cold one" in header, (
+        f"{name}: the header's run times differ from bench/results/notebooks.json"
+    )
+
+
+#: Words of the project's own process, which mean nothing to a learner.
+PROCESS_WORDS = re.compile(
+    r"\bissue\s*#?\d+|\bissue's\b|\bissues? \d|\brounds? \d+\b|\bround \d\b|\bgoals?\b", re.I
+)
+
+
+def learner_texts():
+    """(where, text) of everything a learner reads: notebook cells and their printed outputs, the
+    README's tutorial, the teacher's guide, and figure titles and labels in the package."""
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for i, cell in enumerate(nb["cells"]):
+            yield f"{path.name} cell {i}", source(cell)
+            for output in cell.get("outputs", []):
+                text = output.get("text") or output.get("data", {}).get("text/plain") or ""
+                yield f"{path.name} cell {i} output", "".join(text)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    yield "README.md Tutorial", readme.split("## Tutorial", 1)[1].split("\n## ", 1)[0]
+    yield "docs/workshop.md", (ROOT / "docs" / "workshop.md").read_text(encoding="utf-8")
+    for path in sorted((ROOT / "imagesearch").glob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"title|label|legend|what = |\"synthetic", line):  # its string literals, no {fields}
+                yield (
+                    f"imagesearch/{path.name}:{number}",
+                    " ".join(re.findall(r'"([^"]*)"', re.sub(r"\{[^}]*\}", "", line))),
+                )
+
+
+def test_no_words_of_the_project_process_reach_learners():
+    found = [
+        f"{where}: {m.group(0)!r}" for where, text in learner_texts() for m in PROCESS_WORDS.finditer(text)
+    ]
+    assert not found, found
+
+
+def test_the_process_word_scan_can_fail():
+    assert PROCESS_WORDS.search("a plot of issue 10's generator") and PROCESS_WORDS.search(
+        "the goal was +0.25"
+    )
+    assert PROCESS_WORDS.search("as in round 2") and not PROCESS_WORDS.search("after one round of feedback")

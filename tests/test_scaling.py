@@ -108,7 +108,7 @@ def test_the_curve_marks_the_goal_and_reads_at_github_width(tmp_path):
     fig = scaling.plot_recall_latency(figures()["backends"], 1000)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels[0].startswith("goal: recall@10 ≥ 0.95, p50 ≤ 5 ms")
+    assert labels[0].startswith("target: recall@10 ≥ 0.95, p50 ≤ 5 ms")
     assert labels[1:] == ["annoy:trees=50", "usearch-f16:M=32,efc=200"]
     assert len(ax.collections) == 1  # the shaded goal region
     assert ax.get_xscale() == "log" and "1,000 x 512" in ax.get_title()
@@ -145,3 +145,23 @@ def test_result_keys_name_each_result_with_its_score():
     results = [Result(1, 0, "/x/cat/1.jpg", "cat", 0.81234), Result(2, 1, "/x/dog/2.jpg", "dog", 0.5)]
     assert scaling.result_keys(Index(), results) == ["cat/1.jpg  0.812", "2.jpg  0.500"]
     assert scaling.result_keys(Index(), results, score=False) == ["cat/1.jpg", "2.jpg"]
+
+
+def test_a_backend_has_one_colour_in_every_plot():
+    import matplotlib.pyplot as plt
+
+    backends = figures()["backends"]
+    colours = []
+    for order in (backends, backends[::-1]):
+        fig = scaling.plot_recall_latency(order, 1000)
+        ax = fig.axes[0]
+        colours.append(
+            {
+                line.get_label(): line.get_color()
+                for line in ax.get_lines()
+                if not line.get_label().startswith("_")
+            }
+        )
+        plt.close(fig)
+    assert colours[0] == colours[1] and len(set(colours[0].values())) == len(colours[0])
+    assert scaling.backend_style("usearch-i8:M=32") != scaling.backend_style("annoy:trees=100")

@@ -173,3 +173,20 @@ def test_words_refine_an_image(session, engine):
     assert answer.results != session.search_image(key).results
     assert session.refine("qqzzxq").level == "error"  # unknown words say so
     assert session.refine("").query == Query(image=key)
+
+
+def test_scores_are_named_for_what_they_are_and_marks_are_noted(session, engine):
+    key = key_of(engine, "telephone")
+    first = session.search_image(key)
+    assert session.score_kind == "cosine" and "scores: cosine" in session.report()
+    assert all(-1.0 <= r.score <= 1.0 for r in first.results)
+    assert set(session.mark_notes()) == {""}
+    shown = [session.keys[r.row] for r in first.results]
+    session.mark(shown[0], "like")
+    answer = session.mark(shown[-1], "unlike")
+    assert session.score_kind.startswith("steering score") and "scores: steering score" in session.report()
+    notes = dict(zip([session.keys[r.row] for r in answer.results], session.mark_notes()))
+    assert notes[shown[0]] == "liked" and notes.get(shown[-1], "disliked") == "disliked"
+    assert sum(n != "" for n in notes.values()) <= 2
+    session.search_text("dog")
+    assert session.score_kind == "cosine in word space"

@@ -57,7 +57,7 @@ def test_words_show_thumbnails_and_captions(box):
     assert bytes(image.value[:2]) == b"\xff\xd8"  # JPEG bytes of the thumbnail
     assert box.captions[0].startswith("1. telephone 0.") and "telephone/" in box.captions[0]
     assert "for &#x27;telephone&#x27;" in box.status.value and box.tag_line.value == ""
-    assert box.report().splitlines()[0] == "8 images for 'telephone'"
+    assert box.report().splitlines()[:2] == ["8 images for 'telephone'", "    scores: cosine in word space"]
 
 
 def test_text_box_searches_on_enter_not_per_keystroke(engine):
@@ -137,3 +137,27 @@ def test_result_toggles_like_and_unlike(box, engine):
     assert box.query.text == "dog" and box.query.image is not None and box.query.liked == {first}
     box.text.value = "cat"  # new words: a new question, no marks, nothing to refine
     assert box.query == Query(text="cat") and box.refine.disabled
+
+
+def test_marks_read_in_full_and_each_result_shows_its_state_and_score_kind(box, engine):
+    from imagesearch.widgets import MARK_TOOLTIPS, MARKS
+
+    assert [label for label, _ in MARKS] == ["none", "like", "unlike"]
+    assert len(MARK_TOOLTIPS) == 3 and all(MARK_TOOLTIPS)
+    box.image.value = key_of(engine, "telephone")
+    toggle = box._cells[0][2]
+    assert list(toggle.tooltips) == MARK_TOOLTIPS and toggle.style.button_width == "auto"
+    assert "scores: cosine" in box.score_line.value
+    assert not any("liked" in caption for caption in box.captions)
+    box.mark(0, "like")
+    box.mark(len(box.results) - 1, "unlike")
+    assert box.captions[0].endswith("liked") and box._cells[0][3].layout.border.startswith(
+        "3px solid #1a7f37"
+    )
+    assert "steering score" in box.score_line.value
+    marked = [box.session.verdict(box.keys[r.row]) for r in box.results]  # a disliked one may sink out
+    assert sum(caption.endswith(("liked", "disliked")) for caption in box.captions) == sum(
+        m is not None for m in marked
+    )
+    framed = ["transparent" not in cell[3].layout.border for cell in box._cells[: len(box.results)]]
+    assert framed == [m is not None for m in marked]
