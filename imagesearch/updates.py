@@ -77,6 +77,7 @@ def add_images(
     known: dict[str, dict] | None = None,
     *,
     wait: float = DEFAULT_WAIT,
+    progress: bool = True,
 ) -> UpdateReport:
     """Embed the image files in `paths` not yet indexed and add them to the folder's indexes.
     `known` maps a resolved path to its record (label, key, captions) when a data set has one;
@@ -84,10 +85,10 @@ def add_images(
     write lock from reading the index to committing it (`wait`: for another writer)."""
     folder = IndexFolder(folder)
     with folder.writing(wait):
-        return _add_images(folder, paths, known)
+        return _add_images(folder, paths, known, progress)
 
 
-def _add_images(folder: IndexFolder, paths, known) -> UpdateReport:
+def _add_images(folder: IndexFolder, paths, known, progress: bool = True) -> UpdateReport:
     images, joint = folder.indexes()
     files = image_files(paths)
     new = [p for p in files if images.row_of_path(p) is None]
@@ -98,7 +99,7 @@ def _add_images(folder: IndexFolder, paths, known) -> UpdateReport:
     resample = images.metadata.get("resample", DEFAULT_RESAMPLE)
     old_maps = folder.read_maps(images, checked=False)
     want_maps = old_maps is not None and model.has_maps
-    embedded = embed_files(model, new, resample=resample, maps=want_maps)  # chunked, resumable
+    embedded = embed_files(model, new, resample=resample, maps=want_maps, progress=progress)  # chunked, resumable
     features = embedded.features
     maps = (lambda path: write_npy(path, [old_maps, embedded.maps])) if want_maps else None  # noqa: E731
     records = [
