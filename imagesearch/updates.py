@@ -99,7 +99,9 @@ def _add_images(folder: IndexFolder, paths, known, progress: bool = True) -> Upd
     resample = images.metadata.get("resample", DEFAULT_RESAMPLE)
     old_maps = folder.read_maps(images, checked=False)
     want_maps = old_maps is not None and model.has_maps
-    embedded = embed_files(model, new, resample=resample, maps=want_maps, progress=progress)  # chunked, resumable
+    embedded = embed_files(
+        model, new, resample=resample, maps=want_maps, progress=progress
+    )  # chunked, resumable
     features = embedded.features
     maps = (lambda path: write_npy(path, [old_maps, embedded.maps])) if want_maps else None  # noqa: E731
     records = [
