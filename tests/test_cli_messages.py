@@ -17,13 +17,23 @@ PACKAGE = Path(cli.__file__).parent
 ARGUMENT = re.compile(r"(?<![\w.-])([a-z_][a-z0-9_]*)=(?!=)")
 
 
+def _is_assertion(exc: ast.expr) -> bool:
+    return isinstance(exc, ast.Call) and isinstance(exc.func, ast.Name) and exc.func.id == "AssertionError"
+
+
 def message_strings() -> list[tuple[str, str]]:
     """(where, text) of every string an error can carry: those inside a `raise` statement and
-    those inside an exception class (its message built in __init__), f-string parts included."""
+    those inside an exception class (its message built in __init__), f-string parts included.
+    AssertionErrors are left out: they are the exercise checks' answers to a learner's notebook
+    code (imagesearch/exercises.py), which no command runs."""
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        places = [n.exc for n in ast.walk(tree) if isinstance(n, ast.Raise) and n.exc is not None]
+        places = [
+            n.exc
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Raise) and n.exc is not None and not _is_assertion(n.exc)
+        ]
         places += [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name.endswith("Error")]
         for place in places:
             for node in ast.walk(place):
