@@ -130,3 +130,53 @@ def tradeoff_plot(rows: Sequence[dict], *, k: int = 10, title: str = "Annoy: tre
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def cluster_order(matrix: np.ndarray) -> list[int]:
+    """Row order that puts alike rows (classes) next to each other: the leaves of an average-
+    linkage clustering of the rows, optimally ordered. Deterministic: no random start."""
+    from scipy.cluster.hierarchy import leaves_list, linkage
+
+    matrix = np.asarray(matrix, np.float64)
+    if len(matrix) < 3:
+        return list(range(len(matrix)))
+    return [int(i) for i in leaves_list(linkage(matrix, method="average", optimal_ordering=True))]
+
+
+def similarity_heatmap(
+    matrix: np.ndarray,
+    labels: Sequence[str],
+    *,
+    title: str,
+    cbar_label: str = "mean cosine",
+    numbers: bool | None = None,
+):
+    """A class-by-class matrix, classes ordered by `cluster_order` (classes the features confuse
+    sit side by side), a colour bar the matrix's height, and the values written in the cells
+    when they fit at MIN_FONT_PT (`numbers`; by default up to 12 classes)."""
+    import matplotlib.pyplot as plt
+    from mpl_toolkits.axes_grid1 import make_axes_locatable
+
+    order = cluster_order(matrix)
+    matrix = np.asarray(matrix)[np.ix_(order, order)]
+    labels = [labels[i] for i in order]
+    n = len(labels)
+    numbers = n <= 12 if numbers is None else numbers
+    side = min(MAX_WIDTH_IN - 2.6, 0.36 * n + 2.5)
+    fig, ax = plt.subplots(figsize=(side + 2.6, side + 1.0))
+    image = ax.imshow(matrix, cmap="viridis")
+    ax.set_xticks(range(n), labels, rotation=60, ha="right")
+    ax.set_yticks(range(n), labels)
+    if numbers:
+        middle = (matrix.min() + matrix.max()) / 2
+        for i in range(n):
+            for j in range(n):
+                colour = "white" if matrix[i, j] < middle else "black"
+                ax.text(
+                    j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=MIN_FONT_PT, color=colour
+                )
+    bar = make_axes_locatable(ax).append_axes("right", size="4%", pad=0.15)
+    fig.colorbar(image, cax=bar, label=cbar_label)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -2,7 +2,7 @@
 
 matplotlib is imported inside each function, deferred on purpose: `import imagesearch.plots` stays
 fast. The 2-d UMAP maps are in maps.py, the charts of numbers in charts.py (re-exported here).
-Every figure fits the notebooks' rules (issue 11): at most MAX_WIDTH_IN inches wide, so at most
+Every figure fits the notebooks' rules: at most MAX_WIDTH_IN inches wide, so at most
 1000 px at the committed DPI, and no text under MIN_FONT_PT, so that it reads at GitHub's width;
 `notebook_figures` sets the notebooks up for them and `figure_problems` checks a figure.
 """
@@ -16,7 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .charts import MAX_WIDTH_IN, MIN_FONT_PT, bar_chart, loss_curves, tradeoff_plot, vector_plot  # noqa: F401 (plots.*)
+from .charts import (  # noqa: F401 (plots.*)
+    MAX_WIDTH_IN,
+    MIN_FONT_PT,
+    bar_chart,
+    cluster_order,
+    loss_curves,
+    similarity_heatmap,
+    tradeoff_plot,
+    vector_plot,
+)
 from .images import ImageLoadError, load_rgb
 from .index import Result
 from .storage import atomic_path
@@ -231,56 +240,6 @@ def image_grid(
             ax.set_title(titles[i], fontsize=MIN_FONT_PT)
     if suptitle:
         fig.suptitle(suptitle, fontsize=13, weight="bold")
-    fig.tight_layout()
-    return fig
-
-
-def cluster_order(matrix: np.ndarray) -> list[int]:
-    """Row order that puts alike rows (classes) next to each other: the leaves of an average-
-    linkage clustering of the rows, optimally ordered. Deterministic: no random start."""
-    from scipy.cluster.hierarchy import leaves_list, linkage
-
-    matrix = np.asarray(matrix, np.float64)
-    if len(matrix) < 3:
-        return list(range(len(matrix)))
-    return [int(i) for i in leaves_list(linkage(matrix, method="average", optimal_ordering=True))]
-
-
-def similarity_heatmap(
-    matrix: np.ndarray,
-    labels: Sequence[str],
-    *,
-    title: str,
-    cbar_label: str = "mean cosine",
-    numbers: bool | None = None,
-):
-    """A class-by-class matrix, classes ordered by `cluster_order` (classes the features confuse
-    sit side by side), a colour bar the matrix's height, and the values written in the cells
-    when they fit at MIN_FONT_PT (`numbers`; by default up to 12 classes)."""
-    import matplotlib.pyplot as plt
-    from mpl_toolkits.axes_grid1 import make_axes_locatable
-
-    order = cluster_order(matrix)
-    matrix = np.asarray(matrix)[np.ix_(order, order)]
-    labels = [labels[i] for i in order]
-    n = len(labels)
-    numbers = n <= 12 if numbers is None else numbers
-    side = min(MAX_WIDTH_IN - 2.6, 0.36 * n + 2.5)
-    fig, ax = plt.subplots(figsize=(side + 2.6, side + 1.0))
-    image = ax.imshow(matrix, cmap="viridis")
-    ax.set_xticks(range(n), labels, rotation=60, ha="right")
-    ax.set_yticks(range(n), labels)
-    if numbers:
-        middle = (matrix.min() + matrix.max()) / 2
-        for i in range(n):
-            for j in range(n):
-                colour = "white" if matrix[i, j] < middle else "black"
-                ax.text(
-                    j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=MIN_FONT_PT, color=colour
-                )
-    bar = make_axes_locatable(ax).append_axes("right", size="4%", pad=0.15)
-    fig.colorbar(image, cax=bar, label=cbar_label)
-    ax.set_title(title)
     fig.tight_layout()
     return fig
 

@@ -1,6 +1,6 @@
 """Messages for the command line: an error a CLI user can meet names the flag to use, never the
 Python argument (`--skip-bad`, not `on_error='skip'`). The package's messages are scanned for
-`argument=` and each one must be translated by cli.CLI_FLAGS or be one no command passes."""
+`argument=` and each one must be translated by flags.CLI_FLAGS or be one no command passes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import ast
 import re
 from pathlib import Path
 
-from imagesearch import cli
+from imagesearch import cli, flags
 from imagesearch.images import ImageLoadError
 from imagesearch.joint import train_joint_model
 from imagesearch.storage import ImageSearchError
@@ -49,14 +49,14 @@ def python_arguments() -> dict[str, str]:
 
 def test_every_argument_a_message_names_has_a_flag_or_no_command_passes_it():
     assert {"on_error", "epochs"} <= set(python_arguments())  # the scan finds the known ones
-    translated = {re.match(r"[a-z_]+", python).group() for python in cli.CLI_FLAGS}
-    unknown = {a: w for a, w in python_arguments().items() if a not in translated | cli.PYTHON_ONLY}
-    assert not unknown, f"messages name Python arguments with no CLI flag in cli.CLI_FLAGS: {unknown}"
+    translated = {re.match(r"[a-z_]+", python).group() for python in flags.CLI_FLAGS}
+    unknown = {a: w for a, w in python_arguments().items() if a not in translated | flags.PYTHON_ONLY}
+    assert not unknown, f"messages name Python arguments with no CLI flag in flags.CLI_FLAGS: {unknown}"
 
 
 def test_the_flags_are_the_parsers():
     options = {o for action in _actions(cli.build_parser()) for o in action.option_strings}
-    for flag in cli.CLI_FLAGS.values():
+    for flag in flags.CLI_FLAGS.values():
         assert flag.strip() in options, flag
 
 

@@ -18,7 +18,21 @@ import pytest
 from scripts import badges
 
 ROOT = Path(__file__).resolve().parents[1]
-PYTHON_312 = shutil.which("python3.12") or "/root/.pyenv/versions/3.12.1/bin/python"
+
+
+def find_python(version: str) -> str:
+    """A Python `version` that runs: pyenv's shim on PATH may name one it cannot start."""
+    candidates = [
+        shutil.which(f"python{version}"),
+        *sorted(Path("/root/.pyenv/versions").glob(f"{version}.*/bin/python")),
+    ]
+    for candidate in filter(None, candidates):
+        if subprocess.run([str(candidate), "-c", "pass"], capture_output=True).returncode == 0:
+            return str(candidate)
+    return f"python{version} (not found)"
+
+
+PYTHON_312 = find_python("3.12")
 
 
 def pip_lines(source: str, repository: str) -> list[list[str]]:
