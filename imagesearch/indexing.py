@@ -31,6 +31,8 @@ from .index import DEFAULT_TREES, EmbeddingIndex
 from .joint import DEFAULT_EPOCHS
 from .layout import DEFAULT_BACKEND, IMAGES, JOINT, JOINT_MODEL_DIR, generational
 from .models import DEFAULT_MODEL, LazyImageModel
+from .pretrained import IMAGE_MODEL as PRETRAINED_IMAGE_MODEL
+from .pretrained import shipped_class_weights, shipped_model
 from .records import item_records
 from .splits import Split, stratified_split
 from .storage import ImageSearchError
@@ -103,6 +105,12 @@ def build_index(
         folder.save(index, IMAGES, maps=features.maps)  # the commit; then the old generation's files go
         if old is not None and folder.class_weights_file(old).name != weights_name:
             folder.class_weights_file(old).unlink(missing_ok=True)
+        if (
+            len(set(labels)) < 2
+            and not any(r.get("captions") for r in records)
+            and model == PRETRAINED_IMAGE_MODEL
+        ):
+            use_shipped_model(folder)
     return BuildReport(folder.path, len(records), features.skipped, features.from_cache)
 
 
@@ -142,6 +150,8 @@ def class_weights_for(
     """Focus weights: the ImageNet head where the model has one, else a classifier of our own."""
     if image_model.class_weights is not None:
         return ClassWeights(image_model.class_weights, tuple(image_model.class_names), "imagenet")
+    if len(set(labels)) < 2 and image_model.name == PRETRAINED_IMAGE_MODEL:
+        return shipped_class_weights()  # an unlabelled collection: Pascal's 20 classes
     return fit_class_weights(
         features, labels, split.train, source=f"logistic regression on {dataset} training split"
     )
@@ -220,6 +230,16 @@ def train_joint_index(
         )
         save_joint_index(folder, images, model, vectors=vectors, targets=targets, head=head)
     return model
+
+
+def use_shipped_model(folder: IndexFolder) -> None:
+    """Give a collection with no labels or captions the shipped joint model (pretrained.py):
+    word search and tags at once, with no training step."""
+    images = folder.images()
+    model = shipped_model()
+    vectors = model.settings["vectors"]
+    model.settings = {**model.settings, **joint_settings(images, vectors, model.ridge.vector_dim)}
+    save_joint_index(folder, images, model, vectors=vectors, targets="captions", head="pretrained")
 
 
 def save_joint_index(folder: IndexFolder, images: EmbeddingIndex, model, **recorded: str) -> None:

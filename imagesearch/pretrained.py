@@ -34,6 +34,7 @@ RECIPE_FILE = "recipe.json"
 MODEL_FILE = "joint.npz"  # in an index's model folder: ridge map, bank and its targets
 SHIPPED_FILES = ("ridge.npz", "bank.npz", "class_weights.npz")
 KIND = "pretrained"
+IMAGE_MODEL = "vgg16-conv"  # the features it was trained on (the recipe records it too)
 
 
 @dataclass
