@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .datasets import IMAGE_EXTENSIONS
+from .pretrained import IMAGE_MODEL as SHIPPED_IMAGE_MODEL
 from .report import print_evaluation, print_results
 
 
@@ -119,8 +120,10 @@ def cmd_index(args) -> int:
         else ("features from cache" if report.features_from_cache else "features computed")
     )
     print(f"indexed {report.count} images of {dataset.name} with {args.model} into {report.folder} ({state})")
-    if len(set(dataset.labels) - {""}) < 2:
-        print("no class focus: the photos have fewer than two labels (see --labels)")
+    if len(set(dataset.labels) - {""}) < 2:  # the shipped model's, where the features are its own
+        shipped = "focus on Pascal Sentences' 20 classes, and words where there are no captions, come from the shipped model"
+        no_focus = "no class focus: the photos have fewer than two labels (see --labels)"
+        print(shipped if args.model == SHIPPED_IMAGE_MODEL else no_focus)
     for key, reason in report.skipped:
         print(f"skipped {key}: {reason}", file=sys.stderr)
     return 0

@@ -20,6 +20,9 @@ import numpy as np
 from .joint import MODEL_FILE as MLP_FILE
 from .joint import load_mlp_model, train_joint_model
 from .jointfiles import JointModelError, checked_model_file, read_meta
+from .pretrained import KIND as PRETRAINED
+from .pretrained import MODEL_FILE as PRETRAINED_FILE
+from .pretrained import load_pretrained_model
 from .ridge import MODEL_FILE as RIDGE_FILE
 from .ridge import load_ridge_model, train_ridge_model
 from .splits import Split
@@ -58,6 +61,16 @@ register_head("ridge", JointHead(train_ridge_model, load_ridge_model, RIDGE_FILE
 register_head("mlp", JointHead(train_joint_model, load_mlp_model, MLP_FILE, ("epochs", "seed", "verbose")))
 HEADS = tuple(HEADS_REGISTRY)  # the built-in ones, which the command line offers
 DEFAULT_HEAD = "ridge"
+
+
+def _shipped_only(*_args, **_kwargs) -> JointModelLike:
+    raise JointModelError(
+        "the pretrained head is trained once, by scripts/build_pretrained.py; train with ridge or mlp"
+    )
+
+
+# The shipped model (pretrained.py): loadable from an index, not offered to `train`.
+register_head(PRETRAINED, JointHead(_shipped_only, load_pretrained_model, PRETRAINED_FILE))
 
 
 def joint_head(name: str) -> JointHead:

@@ -31,6 +31,8 @@ from .index import DEFAULT_TREES, EmbeddingIndex
 from .joint import DEFAULT_EPOCHS
 from .layout import DEFAULT_BACKEND, IMAGES, JOINT, JOINT_MODEL_DIR, generational
 from .models import DEFAULT_MODEL, LazyImageModel
+from .pretrained import IMAGE_MODEL as PRETRAINED_IMAGE_MODEL
+from .pretrained import shipped_class_weights, shipped_model, unlabelled
 from .records import item_records
 from .splits import Split, stratified_split
 from .storage import ImageSearchError
@@ -86,9 +88,7 @@ def build_index(
         old = folder.metadata(IMAGES) if folder.has(IMAGES) else None
         generation = folder.next_generation(IMAGES)
         class_weights = class_weights_for(image_model, features.features, labels, split, dataset.name)
-        weights_name = (
-            None if class_weights is None else folder.write_class_weights(class_weights, generation)
-        )
+        weights_name = class_weights and folder.write_class_weights(class_weights, generation)
         index = EmbeddingIndex.build(
             features.features,
             records,
@@ -105,6 +105,8 @@ def build_index(
         old_weights = None if old is None else folder.class_weights_file(old)
         if old_weights is not None and old_weights.name != weights_name:
             old_weights.unlink(missing_ok=True)
+        if model == PRETRAINED_IMAGE_MODEL and unlabelled(records, split.train):
+            use_shipped_model(folder)
     return BuildReport(folder.path, len(records), features.skipped, features.from_cache)
 
 
@@ -147,12 +149,12 @@ def rebuilds(
 def class_weights_for(
     image_model: LazyImageModel, features, labels, split: Split, dataset: str
 ) -> ClassWeights | None:
-    """Focus weights: the ImageNet head where the model has one, else a classifier of our own,
-    which needs two classes at least: a flat, unlabelled or one-class folder has no focus (None)."""
+    """Focus weights: the ImageNet head where the model has one, else a classifier of our own (two
+    classes at least); a flat or one-class folder gets the shipped Pascal classes, or no focus."""
     if image_model.class_weights is not None:
         return ClassWeights(image_model.class_weights, tuple(image_model.class_names), "imagenet")
     if not (rows := focus_classes(labels, split.train)):
-        return None
+        return shipped_class_weights() if image_model.name == PRETRAINED_IMAGE_MODEL else None  # Pascal's 20
     return fit_class_weights(
         features, labels, rows, source=f"logistic regression on {dataset} training split"
     )
@@ -231,6 +233,16 @@ def train_joint_index(
         )
         save_joint_index(folder, images, model, vectors=vectors, targets=targets, head=head)
     return model
+
+
+def use_shipped_model(folder: IndexFolder) -> None:
+    """Give a collection with no labels or captions the shipped joint model (pretrained.py):
+    word search and tags at once, with no training step."""
+    images = folder.images()
+    model = shipped_model()
+    vectors = model.settings["vectors"]
+    model.settings = {**model.settings, **joint_settings(images, vectors, model.ridge.vector_dim)}
+    save_joint_index(folder, images, model, vectors=vectors, targets="captions", head="pretrained")
 
 
 def save_joint_index(folder: IndexFolder, images: EmbeddingIndex, model, **recorded: str) -> None:

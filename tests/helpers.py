@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
+import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -12,6 +16,7 @@ from PIL import Image
 
 from imagesearch.models import ImageModel
 
+ROOT = Path(__file__).resolve().parents[1]
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}
 
 
@@ -85,3 +90,23 @@ class LoopbackServer:
 def key_of(engine, label: str) -> str:
     """The item key of the first indexed image of a class."""
     return next(item["key"] for item in engine.images.records if item["label"] == label)
+
+
+def run_cli(*args, home: Path) -> subprocess.CompletedProcess:
+    """`python -m imagesearch ARGS` as a user runs it, with this checkout's package and its own home."""
+    env = {**os.environ, "IMAGESEARCH_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "imagesearch", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+def pypi_reachable() -> bool:
+    try:
+        with socket.create_connection(("pypi.org", 443), timeout=5):
+            return True
+    except OSError:
+        return False

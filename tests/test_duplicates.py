@@ -1,13 +1,11 @@
 """Near duplicates (imagesearch/duplicates.py): pairs, groups, "n similar" counts, the threshold
 choice, and `python -m imagesearch duplicates` on an index folder and on a photo folder."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import run_cli
 from PIL import Image
 
 from imagesearch import duplicates
@@ -71,17 +69,6 @@ def test_precision_recall_and_the_threshold_choice():
     assert choose_threshold(scores, truth, step=0.01) == 0.93
     assert choose_threshold(-np.array([3, 5, 12, 20]), np.array([1, 1, 0, 0], bool), step=1) == -11
     np.testing.assert_allclose(pair_scores(clusters(), [[0, 0]]), [1.0], atol=1e-6)
-
-
-def run_cli(*args, home: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "IMAGESEARCH_HOME": str(home), "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "imagesearch", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
 
 
 def test_duplicates_of_an_index_folder_read_its_vectors(tmp_path):

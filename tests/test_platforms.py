@@ -5,9 +5,8 @@ run against PyPI: it needs the network, not the platforms."""
 
 from __future__ import annotations
 
-import socket
-
 import pytest
+from helpers import pypi_reachable
 
 from scripts.platforms import (
     PLATFORMS,
@@ -18,15 +17,6 @@ from scripts.platforms import (
     project_requirements,
     resolve,
 )
-
-
-def pypi_reachable() -> bool:
-    try:
-        with socket.create_connection(("pypi.org", 443), timeout=5):
-            return True
-    except OSError:
-        return False
-
 
 needs_pypi = pytest.mark.skipif(not pypi_reachable(), reason="resolves against PyPI, unreachable here")
 

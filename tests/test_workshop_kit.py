@@ -12,12 +12,12 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers import pypi_reachable
 
 from imagesearch.datasets import embedded_root
 from imagesearch.engine import SearchEngine
@@ -89,14 +89,6 @@ def test_building_refuses_to_overwrite_a_kit(tmp_path):
     (tmp_path / "kit").mkdir()
     with pytest.raises(FileExistsError, match="rm -rf"):
         workshop_kit.build_kit(tmp_path / "kit")
-
-
-def pypi_reachable() -> bool:
-    try:
-        with socket.create_connection(("pypi.org", 443), timeout=5):
-            return True
-    except OSError:
-        return False
 
 
 def network_off_works() -> bool:
