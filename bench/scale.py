@@ -16,7 +16,7 @@ first) and noise N(0, (NOISE_PASCAL^2) x their covariance), so the spread matche
 rotation (the features have their own axes). Local intrinsic dimension is lower than the
 synthetic set's, as for real features.
 
-Annoy and usearch are the package's own (`imagesearch/backends.py`, built and searched through
+Annoy and usearch are the package's own (`imagesearch/backends/`, built and searched through
 its `NeighbourBackend` interface, re-ranked by `ranking.top_k`); the others are built here.
 Each backend is built in a child process (spawned, so that its ru_maxrss is its own peak
 resident memory), with all cores for the build and one thread for the searches; the vectors are
@@ -249,7 +249,7 @@ def _build(kind: str, p: dict[str, str], path: Path, n: int):
 
 
 def _package_backend(kind: str, p: dict[str, str], path: Path):
-    """Annoy and usearch as the package builds and searches them (imagesearch/backends.py,
+    """Annoy and usearch as the package builds and searches them (imagesearch/backends/,
     through the `NeighbourBackend` interface): what the presets were chosen on is what runs."""
     from imagesearch.backends import make_backend
 

@@ -1,6 +1,7 @@
 """Command line: `python -m imagesearch COMMAND ...`; `--help` on any command says more.
 
-This module defines the commands and their options; `commands.py` carries them out.
+This module defines the commands and their options; `commands.py` (queries) and
+`build_commands.py` (making and changing an index) carry them out.
 
 Errors print one line on stderr that says what to do, and exit with status 1 (2 for usage).
 """
@@ -12,21 +13,17 @@ import sys
 from collections.abc import Iterable
 
 from .backends import BACKENDS
-from .commands import (
+from .build_commands import (
     cmd_add,
     cmd_check,
     cmd_demo,
-    cmd_duplicates,
-    cmd_evaluate,
     cmd_export,
     cmd_fetch,
     cmd_index,
     cmd_remove,
-    cmd_search,
-    cmd_tag,
     cmd_train,
-    cmd_words,
 )
+from .commands import cmd_duplicates, cmd_evaluate, cmd_search, cmd_tag, cmd_words
 from .duplicates import DEFAULT_THRESHOLD as DUPLICATE_THRESHOLD
 from .engine import DEFAULT_K, DEFAULT_TAGS
 from .flags import STORE_HELP, VECTORS_HELP, add_wait, for_command_line

@@ -24,9 +24,7 @@ KNOWN_LONG = {  # 12 at 28e5861
 }
 KNOWN_BIG = {  # 7 at 28e5861
     "imagesearch/joint.py",
-    "imagesearch/backends.py",
     "imagesearch/datasets.py",
-    "imagesearch/commands.py",
     "imagesearch/text.py",
     "imagesearch/session.py",
     "imagesearch/models.py",
