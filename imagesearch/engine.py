@@ -16,28 +16,21 @@ from typing import Any
 
 import numpy as np
 
-from .composed import composed_vector
 from .encoders import TextEncoder, text_encoder
 from .features import DEFAULT_RESAMPLE, embed_image_maps, embed_images
-from .feedback import feedback_scores
 from .focus import ClassWeights, focused_query, focused_search
 from .folder import IndexFolder, word_vectors_name
-from .index import FEEDBACK, EmbeddingIndex, IndexLoadError, IndexQueryError, Result, exact_search
+from .index import EmbeddingIndex, IndexLoadError, IndexQueryError, Result, exact_search
 from .layout import IMAGES, JOINT
 from .models import LazyImageModel
 from .ranking import top_k
 from .splits import Split
+from .steer import Item, UnknownItemError, item_row, rows_by_key, steered_results  # noqa: F401 (its error, here too)
 from .storage import ImageSearchError
 
 TAG_VOCABULARY_SIZE = 20_000
 DEFAULT_K = 10  # results of a search, words of a similar-words query
 DEFAULT_TAGS = 5  # tags of an image
-
-Item = int | str | os.PathLike  # an indexed image: its row, its item key or its file path
-
-
-class UnknownItemError(ImageSearchError):
-    """A liked or disliked item that the index does not hold."""
 
 
 @dataclass(frozen=True)
@@ -110,25 +103,11 @@ class SearchEngine:
 
     @cached_property
     def _rows_by_key(self) -> dict[str, int]:
-        return {str(item.get("key")): row for row, item in reversed(list(enumerate(self.images.records)))}
+        return rows_by_key(self.images)
 
     def item_row(self, item: Item) -> int:
         """The row of an indexed image named by row number, item key or file path."""
-        if isinstance(item, (int, np.integer)):
-            if 0 <= int(item) < len(self.images):
-                return int(item)
-        else:
-            row = self._rows_by_key.get(str(item))
-            row = self.images.row_of_path(item) if row is None else row
-            if row is None and str(item).isdigit() and int(str(item)) < len(self.images):
-                row = int(str(item))
-            if row is not None:
-                return row
-        raise UnknownItemError(
-            f"{str(item)!r} is not in the index {self.folder}: like or unlike an indexed image by its "
-            f"item key (e.g. {self.images.records[0].get('key')!r}), its file path or its row "
-            f"(0 to {len(self.images) - 1})."
-        )
+        return item_row(self.images, self._rows_by_key, item, self.folder)
 
     def similar_images(
         self,
@@ -177,20 +156,12 @@ class SearchEngine:
 
     def _steered_images(self, vector, row, k, like, unlike, with_words) -> list[Result]:
         liked, disliked = [self.item_row(i) for i in like], [self.item_row(i) for i in unlike]
-        spaces = [(self.images.vectors, vector)]
-        if with_words is not None:
-            words = self.text_encoder.query(with_words).vector
-            joint_query = composed_vector(self._joint_of(vector, row), words)
-            spaces.append((self.joint_index.vectors, joint_query))
-            if not liked and not disliked:  # the composed query alone: cosine in the joint space
-                spaces = spaces[1:]
-        elif self.has_joint:
-            spaces.append((self.joint_index.vectors, self._joint_of(vector, row)))
+        words = None if with_words is None else self.text_encoder.query(with_words).vector
+        joint = (
+            (self.joint_index, self._joint_of(vector, row)) if words is not None or self.has_joint else None
+        )
         exclude = [row] if row is not None else []
-        if len(spaces) == 1 and not liked and not disliked:  # the composed query alone
-            return self.images.results_for(*top_k(spaces[0][0] @ spaces[0][1], k, exclude))
-        scores = feedback_scores(spaces, liked, disliked)
-        return self.images.results_for(*top_k(scores, k, exclude), kind=FEEDBACK)
+        return steered_results(self.images, vector, joint, liked, disliked, k, exclude, words)
 
     def image_map(self, query: int | str | os.PathLike) -> tuple[np.ndarray, int | None]:
         """(convolution map, row or None) of an item number or an image file: read from the
@@ -267,9 +238,8 @@ class SearchEngine:
         if not like and not unlike:
             return TextAnswer(text, self.joint_index.search(query.vector, k), query.known, query.unknown)
         liked, disliked = [self.item_row(i) for i in like], [self.item_row(i) for i in unlike]
-        spaces = [(self.joint_index.vectors, query.vector)]
-        rows, scores = top_k(feedback_scores(spaces, liked, disliked), k)
-        return TextAnswer(text, self.images.results_for(rows, scores, FEEDBACK), query.known, query.unknown)
+        results = steered_results(self.images, None, (self.joint_index, query.vector), liked, disliked, k)
+        return TextAnswer(text, results, query.known, query.unknown)
 
     def _joint_of(self, vector: np.ndarray, row: int | None) -> np.ndarray:
         if row is not None:
