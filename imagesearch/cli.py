@@ -133,8 +133,7 @@ def _search_parser(sub) -> None:
         "--like",
         action="append",
         metavar="PATH_OR_KEY",
-        help="an indexed image (path, item key or row) to move the search toward; repeatable. "
-        "With --store and no query: Qdrant's recommend query from the liked (and unliked) image paths",
+        help="an indexed image (path, item key or row) to move the search toward; repeatable",
     )
     p.add_argument(
         "--unlike",

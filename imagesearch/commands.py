@@ -66,17 +66,6 @@ def cmd_search(args) -> int:
     else:
         engine = SearchEngine(args.index)
     queries = _read_queries(args)
-    if args.store and args.with_words is not None:
-        raise SystemExit(
-            "error: --with composes in the joint space of the index folder: search it without --store"
-        )
-    if args.store and (args.like or args.unlike):
-        if queries or not args.like:
-            raise SystemExit(
-                "error: with --store, --like (and --unlike) without a query ask Qdrant's recommend; "
-                "to steer a query with likes, search the index folder without --store"
-            )
-        queries.append(("feedback", ""))
     if not queries:
         raise SystemExit("error: give a query: --image PATH, --text WORDS or --queries FILE")
     if args.with_words is not None and not any(kind == "image" for kind, _ in queries):
@@ -87,14 +76,7 @@ def cmd_search(args) -> int:
     steer = {"like": args.like or (), "unlike": args.unlike or ()}
     marks = ", ".join([f"liked {q}" for q in steer["like"]] + [f"disliked {q}" for q in steer["unlike"]])
     for kind, query in queries:
-        if kind == "feedback":
-            results = engine.recommend(args.like, args.unlike or [], args.k)
-            record = {"like": args.like, "unlike": args.unlike or []}
-            label = f"like {', '.join(args.like)}" + (
-                f", unlike {', '.join(args.unlike)}" if args.unlike else ""
-            )
-            marks = ""
-        elif kind == "image":
+        if kind == "image":
             options = {"focus": args.focus, "with_words": args.with_words, **steer}
             results = engine.similar_images(query, args.k, **{k: v for k, v in options.items() if v})
             record = {"query": query}

@@ -25,7 +25,7 @@ from .layout import IMAGES, JOINT
 from .models import LazyImageModel
 from .ranking import top_k
 from .splits import Split
-from .steer import Item, UnknownItemError, item_row, rows_by_key, steered_results  # noqa: F401 (its error, here too)
+from .steer import Item, Steering, UnknownItemError  # noqa: F401 (its error, here too)
 from .storage import ImageSearchError
 
 TAG_VOCABULARY_SIZE = 20_000
@@ -53,13 +53,16 @@ class Tag:
         return {"rank": self.rank, "word": self.word, "score": round(float(self.score), 4)}
 
 
-class SearchEngine:
+class SearchEngine(Steering):
     """Queries over one index folder. Everything heavy is loaded on first use, once."""
 
     def __init__(self, folder: str | os.PathLike):
         self.index_folder = IndexFolder(folder)
         self.folder = self.index_folder.path
         self.images = self.index_folder.load(IMAGES)
+
+    def steering_index(self) -> EmbeddingIndex:
+        return self.images
 
     @property
     def model_name(self) -> str:
@@ -100,14 +103,6 @@ class SearchEngine:
             self.image_model, [query], resample=self.images.metadata.get("resample", DEFAULT_RESAMPLE)
         )[0]
         return vector, None
-
-    @cached_property
-    def _rows_by_key(self) -> dict[str, int]:
-        return rows_by_key(self.images)
-
-    def item_row(self, item: Item) -> int:
-        """The row of an indexed image named by row number, item key or file path."""
-        return item_row(self.images, self._rows_by_key, item, self.folder)
 
     def similar_images(
         self,
@@ -153,15 +148,6 @@ class SearchEngine:
             self.images.vectors, vector, self.class_weights.vector(focus), k, exclude
         )
         return self.images.results_for(rows, scores)
-
-    def _steered_images(self, vector, row, k, like, unlike, with_words) -> list[Result]:
-        liked, disliked = [self.item_row(i) for i in like], [self.item_row(i) for i in unlike]
-        words = None if with_words is None else self.text_encoder.query(with_words).vector
-        joint = (
-            (self.joint_index, self._joint_of(vector, row)) if words is not None or self.has_joint else None
-        )
-        exclude = [row] if row is not None else []
-        return steered_results(self.images, vector, joint, liked, disliked, k, exclude, words)
 
     def image_map(self, query: int | str | os.PathLike) -> tuple[np.ndarray, int | None]:
         """(convolution map, row or None) of an item number or an image file: read from the
@@ -237,9 +223,7 @@ class SearchEngine:
         query = self.text_encoder.query(text)
         if not like and not unlike:
             return TextAnswer(text, self.joint_index.search(query.vector, k), query.known, query.unknown)
-        liked, disliked = [self.item_row(i) for i in like], [self.item_row(i) for i in unlike]
-        results = steered_results(self.images, None, (self.joint_index, query.vector), liked, disliked, k)
-        return TextAnswer(text, results, query.known, query.unknown)
+        return TextAnswer(text, self._steered_text(query.vector, k, like, unlike), query.known, query.unknown)
 
     def _joint_of(self, vector: np.ndarray, row: int | None) -> np.ndarray:
         if row is not None:

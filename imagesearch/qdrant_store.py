@@ -10,150 +10,37 @@ served by Qdrant. A store is named by a URL:
 - `local:PATH`: Qdrant's local mode in a folder (no server; exact search, for up to ~20k points);
 - `:memory:`: local mode in memory, for tests and notebooks.
 
-Qdrant's recommend query takes liked and disliked examples: `recommend(positive, negative, k)`.
-
-Each index is served under an alias named after its folder (basename and the collection id in
-its JSON: the same on any machine, and two folders of the same name do not collide). An export fills a new collection, then
-moves the alias onto it in one operation and drops the old one: queries see the old copy or
-the new one, never a half-filled one, and an interrupted export leaves the old one served.
+Liked and disliked images (and words refining an image) steer a query as they do over the
+folder (steer.py: the same functions): steering ranks every row by z-scored cosines, which no
+nearest-neighbour query returns, so the first steered query reads the collections' vectors
+(in row order, once) and ranks them here. Qdrant's own recommend query takes liked and disliked
+examples without a query: `recommend(positive, negative, k)`.
+Exporting (and the aliases an index is served under) is in qdrant_collections.py.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import warnings
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 from qdrant_client import QdrantClient, models
 
-from .encoders import text_encoder
+from .encoders import TextEncoder, text_encoder
 from .engine import DEFAULT_K, TextAnswer
 from .features import DEFAULT_RESAMPLE, embed_images
-from .folder import DEFAULT_WAIT, IndexFolder, word_vectors_name
-from .index import Result
+from .folder import IndexFolder, word_vectors_name
+from .index import EmbeddingIndex, Result
 from .layout import IMAGES, JOINT
 from .models import LazyImageModel
-from .storage import ImageSearchError
+from .qdrant_collections import StoreError, collection_name, export_index, open_store, served
+from .steer import Item, Steering
 
-UPSERT_BATCH = 256
+__all__ = ["QdrantSearch", "StoreError", "collection_name", "export_index", "open_store"]
 
-
-class StoreError(ImageSearchError):
-    """A store URL that cannot be used, or a collection that is missing."""
-
-
-def open_store(url: str) -> QdrantClient:
-    """A Qdrant client for `qdrant://HOST:PORT`, `local:PATH` or `:memory:`."""
-    if url == ":memory:":
-        return QdrantClient(":memory:")
-    if url.startswith("local:"):
-        return QdrantClient(path=url.removeprefix("local:"))
-    parsed = urlparse(url)
-    if parsed.scheme == "qdrant" and parsed.hostname:
-        return QdrantClient(host=parsed.hostname, port=parsed.port or 6333)
-    raise StoreError(
-        f"unknown store {url!r}: use qdrant://HOST:PORT (a Qdrant server), local:PATH (a folder) or :memory:."
-    )
-
-
-def collection_name(folder: str | os.PathLike, name: str) -> str:
-    """The alias an index of a folder is served under: `<folder name>-<collection id>-images`
-    (and `-joint`). The id is stored in the image index's JSON (made at its first save, then
-    kept), so that the name is the same on every machine and after the folder moves, and two
-    folders of one name, built apart, do not collide. Older indexes without one: a hash of what
-    they were built from (data set hash, model, weights, backend)."""
-    index_folder = IndexFolder(folder)
-    folder = index_folder.path
-    if not index_folder.has(IMAGES):
-        raise StoreError(
-            f"{index_folder.meta_file(IMAGES)} is missing: build an index in {folder} (`python -m imagesearch "
-            f"index DATASET --out {folder}`), then `python -m imagesearch export {folder} --store STORE`."
-        )
-    metadata = index_folder.metadata(IMAGES)
-    identity = (
-        metadata.get("collection_id")
-        or hashlib.sha256(
-            json.dumps([metadata.get(k) for k in ("dataset_hash", "model", "weights", "backend")]).encode()
-        ).hexdigest()
-    )
-    return f"{folder.resolve().name}-{identity[:12]}-{name}"
-
-
-def _alias_target(client: QdrantClient, alias: str) -> str | None:
-    return next((a.collection_name for a in client.get_aliases().aliases if a.alias_name == alias), None)
-
-
-def _served(client: QdrantClient, alias: str) -> bool:
-    return _alias_target(client, alias) is not None or client.collection_exists(alias)
-
-
-def _switch_alias(client: QdrantClient, alias: str, collection: str) -> None:
-    """Point `alias` at `collection` (one atomic operation), then drop what it pointed at."""
-    old = _alias_target(client, alias)
-    operations = [
-        models.CreateAliasOperation(
-            create_alias=models.CreateAlias(collection_name=collection, alias_name=alias)
-        )
-    ]
-    if old is not None:
-        operations.insert(0, models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias)))
-    client.update_collection_aliases(change_aliases_operations=operations)
-    if old is not None and old != collection:
-        client.delete_collection(old)
-
-
-def export_index(
-    folder: str | os.PathLike, client: QdrantClient, *, wait: float = DEFAULT_WAIT
-) -> dict[str, int]:
-    """Copy every index of `folder` (images, and joint when trained) into a new collection and
-    serve it under the index's alias in place of an older copy. Returns {alias: points}. Holds
-    the folder's write lock, so that two exports do not fill the same collection."""
-    index_folder = IndexFolder(folder)
-    with index_folder.writing(wait):
-        return dict(_export(index_folder, name, client) for name in (IMAGES, JOINT) if index_folder.has(name))
-
-
-def _export(index_folder: IndexFolder, name: str, client: QdrantClient) -> tuple[str, int]:
-    """Copy index `name` into the collection its alias does not serve, then switch the alias."""
-    folder = index_folder.path
-    index = index_folder.load(name)
-    alias = collection_name(folder, name)
-    slot = "b" if _alias_target(client, alias) == f"{alias}-a" else "a"  # the one not served
-    collection = f"{alias}-{slot}"
-    if client.collection_exists(collection):  # left by an interrupted export
-        client.delete_collection(collection)
-    client.create_collection(
-        collection, vectors_config=models.VectorParams(size=index.dim, distance=models.Distance.COSINE)
-    )
-    with warnings.catch_warnings():  # local mode scans without one, and says so
-        warnings.filterwarnings("ignore", "Payload indexes have no effect", UserWarning)
-        client.create_payload_index(collection, "path", models.PayloadSchemaType.KEYWORD)
-    for start in range(0, len(index), UPSERT_BATCH):
-        stop = min(start + UPSERT_BATCH, len(index))
-        points = [
-            models.PointStruct(
-                id=row,
-                vector=vector.tolist(),
-                payload={
-                    "path": record["path"],
-                    "label": record["label"],
-                    "key": record.get("key"),
-                    "row": row,
-                },
-            )
-            for row, vector, record in zip(
-                range(start, stop), index.vectors[start:stop], index.records[start:stop]
-            )
-        ]
-        client.upsert(collection, points=points)
-    _switch_alias(client, alias, collection)
-    return alias, len(index)
+SCROLL_BATCH = 1024  # points per read when steering reads a collection
 
 
 def _results(points) -> list[Result]:
@@ -163,15 +50,15 @@ def _results(points) -> list[Result]:
     ]
 
 
-class QdrantSearch:
-    """The search engine's image, text and feedback queries, answered by Qdrant collections."""
+class QdrantSearch(Steering):
+    """The search engine's image, text and steered queries, answered by Qdrant collections."""
 
     def __init__(self, folder: str | os.PathLike, client: QdrantClient):
         self.folder = Path(folder)
         self.client = client
         self.images = collection_name(folder, IMAGES)
         self.joint = collection_name(folder, JOINT)
-        if not _served(client, self.images):
+        if not served(client, self.images):
             raise StoreError(
                 f"the store has no collection {self.images!r}: run "
                 f"`python -m imagesearch export {self.folder} --store STORE` first."
@@ -214,24 +101,97 @@ class QdrantSearch:
         )
         return _results(answer.points)
 
-    def similar_images(self, query: str | os.PathLike, k: int = DEFAULT_K, *, focus: str | None = None):
-        """Images like an image file: looked up in the store when it is there, else embedded."""
+    def similar_images(
+        self,
+        query: str | os.PathLike,
+        k: int = DEFAULT_K,
+        *,
+        like: Sequence[Item] = (),
+        unlike: Sequence[Item] = (),
+        with_words: str | None = None,
+        focus: str | None = None,
+    ) -> list[Result]:
+        """Images like an image file: looked up in the store when it is there, else embedded;
+        steered by liked and disliked images or words as `SearchEngine.similar_images`."""
         if focus is not None:
             raise StoreError(
                 "--focus reads the query's convolution map and class weights from the index folder: search it without --store."
             )
         stored = self._stored(self.images, query)
         if stored is not None:
-            return self.query(self.images, stored[0], k, exclude=[stored[1]])
-        resample = self._metadata(IMAGES).get("resample", DEFAULT_RESAMPLE)
-        return self.query(self.images, embed_images(self.image_model, [query], resample=resample)[0], k)
+            vector, row = stored
+        else:
+            resample = self._metadata(IMAGES).get("resample", DEFAULT_RESAMPLE)
+            vector, row = embed_images(self.image_model, [query], resample=resample)[0], None
+        if like or unlike or with_words is not None:
+            return self._steered_images(vector, row, k, like, unlike, with_words)
+        return self.query(self.images, vector, k, exclude=[row] if row is not None else [])
 
-    def text_search(self, text: str, k: int = DEFAULT_K) -> TextAnswer:
-        """Images for words, in the joint space (the folder names the word vectors)."""
-        if not _served(self.client, self.joint):
-            raise StoreError(f"the store has no joint collection {self.joint!r}: train, then export again.")
-        query = text_encoder(word_vectors_name(self._metadata(JOINT))).query(text)
+    def text_search(
+        self, text: str, k: int = DEFAULT_K, *, like: Sequence[Item] = (), unlike: Sequence[Item] = ()
+    ) -> TextAnswer:
+        """Images for words, in the joint space (the folder names the word vectors), steered
+        by liked and disliked images as `SearchEngine.text_search`."""
+        self._jointserved()
+        query = self.text_encoder.query(text)
+        if like or unlike:
+            return TextAnswer(
+                text, self._steered_text(query.vector, k, like, unlike), query.known, query.unknown
+            )
         return TextAnswer(text, self.query(self.joint, query.vector, k), query.known, query.unknown)
+
+    # -- steering reads every row's vectors (steer.py) ---------------------------------------
+    def _jointserved(self) -> None:
+        if not self.has_joint:
+            raise StoreError(f"the store has no joint collection {self.joint!r}: train, then export again.")
+
+    @cached_property
+    def has_joint(self) -> bool:
+        return served(self.client, self.joint)
+
+    @cached_property
+    def text_encoder(self) -> TextEncoder:
+        return text_encoder(word_vectors_name(self._metadata(JOINT)))
+
+    def _fetch(self, collection: str, name: str) -> EmbeddingIndex:
+        """A collection's vectors and payloads in row order, as an in-memory index (exact)."""
+        points, offset = [], None
+        while True:
+            batch, offset = self.client.scroll(
+                collection, limit=SCROLL_BATCH, offset=offset, with_vectors=True, with_payload=True
+            )
+            points += batch
+            if offset is None:
+                break
+        points.sort(key=lambda p: int(p.id))
+        if [int(p.id) for p in points] != list(range(len(points))):
+            raise StoreError(
+                f"the store's collection {collection!r} does not hold rows 0 to n-1: export again."
+            )
+        vectors = np.asarray([p.vector for p in points], np.float32).reshape(len(points), -1)
+        records = [
+            {"path": p.payload["path"], "label": p.payload["label"], "key": p.payload.get("key")}
+            for p in points
+        ]
+        return EmbeddingIndex(vectors, dict(self._metadata(name)), None, records)
+
+    @cached_property
+    def image_index(self) -> EmbeddingIndex:
+        return self._fetch(self.images, IMAGES)
+
+    @cached_property
+    def joint_index(self) -> EmbeddingIndex:
+        self._jointserved()
+        return self._fetch(self.joint, JOINT)
+
+    def steering_index(self) -> EmbeddingIndex:
+        return self.image_index
+
+    def _joint_of(self, vector: np.ndarray, row: int | None) -> np.ndarray:
+        if row is not None:
+            return self.joint_index.vectors[row]
+        model = IndexFolder(self.folder).load_joint_model(self.image_index, self.joint_index)
+        return model.embed(vector[None, :])[0]
 
     def recommend(
         self,

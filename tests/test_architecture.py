@@ -18,7 +18,6 @@ KNOWN_LONG = {  # 12 at 28e5861
     "imagesearch/features.py:extract_features",
     "imagesearch/maps.py:scatter_map",
     "imagesearch/plots.py:result_grid",
-    "imagesearch/commands.py:cmd_search",
     "imagesearch/distributed.py:extract_features_distributed",
     "imagesearch/splits.py:stratified_split",
 }
@@ -29,7 +28,7 @@ KNOWN_BIG = {  # 7 at 28e5861
     "imagesearch/session.py",
     "imagesearch/models.py",
 }
-QUERY_SIDE = ("engine", "updates", "qdrant_store", "folder")  # config and demo build on first use
+QUERY_SIDE = ("engine", "updates", "qdrant_store", "qdrant_collections", "steer", "folder")  # config and demo build on first use
 
 
 def modules():

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from imagesearch.cli import main
-from imagesearch.engine import SearchEngine
+from imagesearch.engine import SearchEngine, UnknownItemError
 from imagesearch.qdrant_store import QdrantSearch, StoreError, export_index, open_store
 
 
@@ -74,19 +74,55 @@ def test_unknown_store_and_missing_collection_say_what_to_do(tmp_path):
         QdrantSearch(tmp_path, open_store(":memory:"))
 
 
-def test_cli_like_and_unlike_ask_the_stores_recommend_query(embedded_index, tmp_path, capsys):
+def test_steering_ranks_alike_through_the_store_and_the_folder(embedded_joint, glove50d):
+    """Likes, dislikes and words steer a store's query with the folder's own functions (steer.py)
+    over the vectors read back from Qdrant: the same rows, the same scores, the same kinds."""
+    client = open_store(":memory:")
+    export_index(embedded_joint, client)
+    store, engine = QdrantSearch(embedded_joint, client), SearchEngine(embedded_joint)
+    records = engine.images.records
+    image, like, unlike = records[3]["path"], records[10]["path"], records[70]["key"]
+    asked = [
+        ("similar_images", image, {"like": [like], "unlike": [unlike]}),
+        ("similar_images", image, {"like": [like], "with_words": "on grass"}),
+        ("similar_images", image, {"with_words": "on grass"}),
+        ("similar_images", image, {"unlike": [unlike]}),
+        ("text_search", "dog on grass", {"like": [like], "unlike": [unlike]}),
+    ]
+    for method, query, steer in asked:
+        found = getattr(store, method)(query, 10, **steer)
+        expected = getattr(engine, method)(query, 10, **steer)
+        found, expected = getattr(found, "results", found), getattr(expected, "results", expected)
+        assert rows(found) == rows(expected), (method, steer)
+        assert [r.score_kind for r in found] == [r.score_kind for r in expected]
+        assert [r.score for r in found] == pytest.approx([r.score for r in expected], abs=1e-3)
+    assert rows(found) != rows(store.text_search("dog on grass", 10).results)  # steering moved it
+    with pytest.raises(UnknownItemError, match="'no/such.jpg' is not in the index"):
+        store.similar_images(image, like=["no/such.jpg"])
+
+
+def test_cli_search_with_a_store_takes_like_unlike_and_with(embedded_joint, tmp_path, capsys, glove50d):
     store = f"local:{tmp_path / 'qdrant'}"
-    assert main(["export", str(embedded_index), "--store", store]) == 0
-    records = SearchEngine(embedded_index).images.records
-    like, unlike = records[0]["path"], records[60]["path"]
-    capsys.readouterr()
-    argv = ["search", str(embedded_index), "--store", store, "--like", like, "--unlike", unlike, "--json"]
-    assert main(argv) == 0
-    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    assert line["like"] == [like] and line["unlike"] == [unlike] and len(line["results"]) == 10
-    assert {like, unlike}.isdisjoint(r["path"] for r in line["results"])
-    with pytest.raises(SystemExit, match="give a query"):  # likes steer a query of the index folder
-        main(["search", str(embedded_index), "--like", like])
+    assert main(["export", str(embedded_joint), "--store", store]) == 0
+    records = SearchEngine(embedded_joint).images.records
+    image, like, unlike = records[3]["path"], records[0]["path"], records[60]["path"]
+    steer = ["--image", image, "--text", "dog", "--like", like, "--unlike", unlike, "--json"]
+    for query in (steer, ["--image", image, "--with", "on grass", "--json"]):
+        capsys.readouterr()
+        assert main(["search", str(embedded_joint), *query]) == 0
+        plain = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert main(["search", str(embedded_joint), "--store", store, *query]) == 0
+        stored = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert [[r["path"] for r in line["results"]] for line in stored] == [
+            [r["path"] for r in line["results"]] for line in plain
+        ]
+        assert [{k: v for k, v in line.items() if k != "results"} for line in stored] == [
+            {k: v for k, v in line.items() if k != "results"} for line in plain
+        ]
+    assert plain[0]["with"] == "on grass" and stored[0]["results"][0]["score_kind"] == "cosine"
+    for route in ([], ["--store", store]):  # likes steer a query, on both routes
+        with pytest.raises(SystemExit, match="give a query"):
+            main(["search", str(embedded_joint), *route, "--like", like])
 
 
 def small_index(folder, seed: int, n: int = 30):
