@@ -66,7 +66,7 @@ def cmd_index(args) -> int:
         args.out,
         backend=args.backend,
         model=args.model,
-        n_trees=args.trees,
+        backend_options=None if args.trees is None else {"n_trees": args.trees},
         on_error=on_error,
         force=args.force,
         maps=not args.no_maps,

@@ -77,7 +77,9 @@ def _index_parser(sub) -> None:
     )
     p.add_argument("--model", default=DEFAULT_MODEL, choices=MODEL_NAMES)
     p.add_argument(
-        "--trees", type=int, default=DEFAULT_TREES, help="Annoy trees (more: better recall, bigger index)"
+        "--trees",
+        type=int,
+        help=f"Annoy's trees (default {DEFAULT_TREES}; more: better recall, a bigger index); Annoy only",
     )
     p.add_argument("--from", dest="source", help="for pascal-sentences: where to fetch it from")
     p.add_argument("--skip-bad", action="store_true", help="leave unreadable images out (listed on stderr)")

@@ -16,7 +16,7 @@ VECTORS_HELP = (
 # Library messages name the Python argument; a command-line user needs the flag instead.
 # tests/test_cli_messages.py finds every `argument=` in the package's messages and checks that it
 # is translated here or listed in PYTHON_ONLY (arguments no command passes).
-CLI_FLAGS = {"on_error='skip'": "--skip-bad", "epochs=": "--epochs "}
+CLI_FLAGS = {"on_error='skip'": "--skip-bad", "epochs=": "--epochs ", "n_trees=": "--trees"}
 PYTHON_ONLY = {"batch_size", "patience", "hidden", "dropout", "lr"}  # joint.train_joint's own settings
 
 

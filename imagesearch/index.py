@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .backends import DEFAULT_TREES, BackendError, cosine_from_angular, make_backend
+from .backends import DEFAULT_TREES, BackendError, build_options, cosine_from_angular, make_backend
 from .features import l2_normalize
 from .generations import INDEX_FORMAT, IndexLoadError, IndexQueryError, read_metadata, save_index
 from .layout import DEFAULT_BACKEND, GenerationFiles, index_file
@@ -87,13 +87,18 @@ class EmbeddingIndex:
         records: list[dict[str, Any]],
         *,
         model: str,
-        n_trees: int = DEFAULT_TREES,
-        seed: int = 0,
         backend: str = DEFAULT_BACKEND,
+        backend_options: dict[str, Any] | None = None,
+        n_trees: int | None = None,
+        seed: int = 0,
         **extra: Any,
     ) -> EmbeddingIndex:
+        """An index of `vectors` (normalised here) with one record per row, built by `backend`
+        with its `backend_options` (backends.build_options: Annoy's n_trees, default 50);
+        `n_trees=` is the same as backend_options={"n_trees": ...}. `extra`: more metadata."""
+        options = dict(backend_options or {}, **({} if n_trees is None else {"n_trees": n_trees}))
         vectors = l2_normalize(vectors)
-        ann = make_backend(backend, vectors.shape[1], {"n_trees": n_trees, "seed": seed})
+        ann = make_backend(backend, vectors.shape[1], {**build_options(backend, options), "seed": seed})
         ann.build(vectors)
         metadata = {
             "format": INDEX_FORMAT,

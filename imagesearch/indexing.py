@@ -22,12 +22,13 @@ from typing import Any
 
 import numpy as np
 
+from .backends import build_options
 from .datasets import Dataset
 from .features import DEFAULT_RESAMPLE, extract_features
 from .focus import ClassWeights, fit_class_weights, focus_classes
 from .folder import DEFAULT_WAIT, LOCK_FILE, IndexFolder, joint_settings, word_vectors_name
 from .heads import DEFAULT_HEAD, HEADS, HEADS_REGISTRY, train_head  # noqa: F401  (HEADS: read from here too)
-from .index import DEFAULT_TREES, EmbeddingIndex
+from .index import EmbeddingIndex
 from .joint import DEFAULT_EPOCHS
 from .layout import DEFAULT_BACKEND, IMAGES, JOINT, JOINT_MODEL_DIR, generational
 from .models import DEFAULT_MODEL, LazyImageModel
@@ -56,7 +57,7 @@ def build_index(
     *,
     model: str = DEFAULT_MODEL,
     weights: str | None = None,
-    n_trees: int = DEFAULT_TREES,
+    backend_options: dict[str, Any] | None = None,
     on_error: str = "raise",
     force: bool = False,
     progress: bool = True,
@@ -64,9 +65,10 @@ def build_index(
     backend: str = DEFAULT_BACKEND,
     wait: float = DEFAULT_WAIT,
 ) -> BuildReport:
-    """Index `dataset` into folder `out`: image features (cached), Annoy index, focus weights,
-    and the convolution maps for focus (`maps=False` leaves them out, 50 KB an image: focus then
-    falls back to re-weighting).
+    """Index `dataset` into folder `out`: image features (cached), the `backend`'s index (with
+    its `backend_options`, e.g. {"n_trees": 50} for Annoy), focus weights, and the convolution
+    maps for focus (`maps=False` leaves them out, 50 KB an image: focus then falls back to
+    re-weighting).
 
     A folder that already holds this very index is left as it is (no CNN is built to find that
     out), or only gains its maps; one that holds another index is only replaced with
@@ -75,7 +77,9 @@ def build_index(
     """
     folder = IndexFolder(out)
     image_model = LazyImageModel(model, weights)
-    settings = {**build_record(dataset, image_model), "n_trees": n_trees}
+    options = build_options(backend, backend_options)  # an option the backend lacks fails here
+    record = build_record(dataset, image_model)
+    settings = {**record, **options}
     wanted = (model, settings, backend, maps and image_model.has_maps)
     if folder.has(IMAGES) and not rebuilds(folder, *wanted, force=force):
         old = folder.metadata(IMAGES)
@@ -93,12 +97,12 @@ def build_index(
             features.features,
             records,
             model=model,
-            n_trees=n_trees,
             backend=backend,
+            backend_options=options,
             split=split.to_json(),
             skipped=features.skipped,
             class_weights=weights_name,
-            **{k: v for k, v in settings.items() if k != "n_trees"},
+            **record,
         )
         index.metadata["generation"] = generation
         folder.save(index, IMAGES, maps=features.maps)  # the commit; then the old generation's files go
@@ -126,8 +130,7 @@ def rebuilds(
     """Whether a folder that holds an image index is rebuilt: not when it is this very index
     (with its maps, when wanted); an index of something else only with `force` (else an error)."""
     old = folder.metadata(IMAGES)
-    compared = {k: v for k, v in settings.items() if k != "n_trees" or backend == DEFAULT_BACKEND}
-    same = old.get("model") == model and all(old.get(k) == v for k, v in compared.items())
+    same = old.get("model") == model and all(old.get(k) == v for k, v in settings.items())
     same = same and old.get("backend", DEFAULT_BACKEND) == backend
     old_weights = folder.class_weights_file(old)  # None: a collection with no class focus
     if same and (old_weights is None or old_weights.exists()):

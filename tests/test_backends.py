@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from imagesearch.backends import AnnoyBackend, BackendError, make_backend
+from imagesearch.backends import AnnoyBackend, BackendError, build_options, make_backend
 from imagesearch.index import EmbeddingIndex, IndexLoadError, exact_search
 
 BACKENDS = ["annoy", "usearch", "usearch-i8"]  # the preset: int8 storage + exact re-rank
@@ -228,3 +228,20 @@ def test_without_annoy_an_exact_search_stands_in_with_a_warning(tmp_path, monkey
     again = AnnoyBackend(16)
     again.load(tmp_path / "exact.ann")
     assert again.search(vectors[3], 5, exclude=[3])[0].tolist() == expected.tolist()
+
+
+def test_build_options_reach_the_backend_that_takes_them_and_no_other(tmp_path, capsys):
+    assert build_options("annoy") == {"n_trees": 50} and build_options("annoy", {"n_trees": 7}) == {
+        "n_trees": 7
+    }
+    assert build_options("usearch") == {} == build_options("usearch-i8")
+    with pytest.raises(BackendError, match="usearch backend takes no n_trees= option"):
+        build_options("usearch", {"n_trees": 7})
+    index = EmbeddingIndex.build(unit(40), records(40), model="m", backend_options={"n_trees": 3})
+    assert index.metadata["n_trees"] == 3 and index._ann.n_trees == 3
+    assert EmbeddingIndex.build(unit(40), records(40), model="m", n_trees=3).metadata == index.metadata
+    from imagesearch.cli import main
+
+    out = tmp_path / "index"
+    assert main(["index", "embedded", "--out", str(out), "--backend", "usearch", "--trees", "5"]) == 1
+    assert "usearch backend takes no --trees option" in capsys.readouterr().err and not out.exists()

@@ -5,14 +5,14 @@ import sys
 
 import pytest
 
-from imagesearch import engine, index, indexing, joint
+from imagesearch import engine, indexing, joint
 from imagesearch.cli import build_parser
 
 
 @pytest.mark.parametrize(
     "argv, name, expected",
     [
-        (["index", "embedded", "--out", "x"], "trees", index.DEFAULT_TREES),
+        (["index", "embedded", "--out", "x"], "trees", None),  # None: Annoy's DEFAULT_TREES
         (["train", "x"], "epochs", joint.DEFAULT_EPOCHS),
         (["evaluate", "x"], "epochs", joint.DEFAULT_EPOCHS),
         (["search", "x"], "k", engine.DEFAULT_K),

@@ -30,6 +30,7 @@ __all__ = [
     "UsearchBackend",
     "annoy_index_class",
     "backend_class",
+    "build_options",
     "cosine_from_angular",
     "insert_threads",
     "make_backend",
@@ -59,6 +60,18 @@ def backend_class(name: str) -> type[NeighbourBackend]:
     if name not in REGISTRY:
         raise BackendError(f"unknown index backend {name!r}: choose one of {', '.join(REGISTRY)}.")
     return REGISTRY[name][0]
+
+
+def build_options(name: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Backend `name`'s build options (its declared `options`): those given over its defaults.
+    An option it does not take is an error, never dropped (e.g. Annoy's trees for usearch)."""
+    declared = tuple(getattr(backend_class(name), "options", ()))
+    unknown = sorted(set(options or {}) - set(declared))
+    if unknown:
+        takes = f"its options: {', '.join(declared)}" if declared else "it takes none"
+        raise BackendError(f"the {name} backend takes no {unknown[0]}= option ({takes}): leave it out.")
+    resolved = make_backend(name, 0, options).settings()
+    return {key: resolved[key] for key in declared}
 
 
 def make_backend(name: str, dim: int, settings: dict[str, Any] | None = None) -> NeighbourBackend:

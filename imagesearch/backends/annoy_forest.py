@@ -68,6 +68,7 @@ class AnnoyBackend:
     name = "annoy"
     suffix = ".ann"
     updatable = False
+    options = ("n_trees",)  # more trees: better recall, a bigger index
     rerank = 0  # candidates EmbeddingIndex.search re-scores exactly (none)
 
     def __init__(self, dim: int, *, n_trees: int = DEFAULT_TREES, seed: int = 0):

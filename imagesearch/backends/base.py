@@ -35,11 +35,13 @@ def ranked(rows, scores, exclude: Sequence[int], k: int) -> tuple[np.ndarray, np
 class NeighbourBackend(Protocol):
     """What EmbeddingIndex needs of a nearest-neighbour backend over unit vectors, whose keys
     are rows. Capabilities: `updatable` (add/remove in place; else they rebuild) and `rerank`
-    (> 0: the index asks for that many candidates and re-scores them exactly)."""
+    (> 0: the index asks for that many candidates and re-scores them exactly). `options`: the
+    settings a build may choose (`backend_options`; its presets choose the others)."""
 
     name: ClassVar[str]
     suffix: ClassVar[str]  # of its index file, e.g. images.ann
     updatable: ClassVar[bool]
+    options: ClassVar[tuple[str, ...]]  # build options a caller may give (e.g. Annoy's n_trees)
     rerank: int
 
     @classmethod

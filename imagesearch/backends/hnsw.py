@@ -53,6 +53,7 @@ class UsearchBackend:
     name = "usearch"
     suffix = ".usearch"
     updatable = True
+    options = ()  # its presets (PRESETS) choose its settings
     KEYS = ("dtype", "connectivity", "expansion_add", "expansion_search", "threads", "rerank")
 
     def __init__(
