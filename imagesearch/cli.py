@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Iterable
 
-from .backends import BACKENDS
+from .backends import BACKENDS, DEFAULT_TREES
 from .build_commands import (
     cmd_add,
     cmd_check,
@@ -28,7 +28,6 @@ from .duplicates import DEFAULT_THRESHOLD as DUPLICATE_THRESHOLD
 from .engine import DEFAULT_K, DEFAULT_TAGS
 from .flags import STORE_HELP, VECTORS_HELP, add_wait, for_command_line
 from .heads import DEFAULT_HEAD, HEADS
-from .index import DEFAULT_TREES
 from .joint import DEFAULT_EPOCHS
 from .layout import DEFAULT_BACKEND
 from .models import DEFAULT_MODEL, MODEL_NAMES

@@ -126,9 +126,9 @@ class IndexFolder:
         is also a joint row, and a rerun (which works out what is missing per index) completes
         the other one. Then the images with their maps (a function writing the new maps file,
         or None when the folder keeps none)."""
-        if joint is not None:
-            self.save(joint, JOINT)
-        self.save(images, IMAGES, maps=maps)
+        for index, name, index_maps in ((joint, JOINT, None), (images, IMAGES, maps)):
+            if index is not None:
+                self.save(index, name, maps=index_maps)
 
     # -- class weights --------------------------------------------------------------------
     def class_weights_file(self, metadata: dict[str, Any]) -> Path | None:

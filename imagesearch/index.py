@@ -2,7 +2,7 @@
 
 Annoy answers queries in well under a millisecond from a memory-mapped file; an exact numpy
 search sits beside it, to measure Annoy's recall and to serve re-weighted ("focused") queries.
-Large collections use another backend (`backends.py`, recorded as "backend" in the metadata;
+Large collections use another backend (`backends/`, recorded as "backend" in the metadata;
 none recorded = Annoy), which also adds and removes items after the build.
 An index folder holds, per index name: `NAME.ann` (or `NAME.usearch`), `NAME.npy` (the unit
 vectors), `NAME.items.arrow` (path, label, key, captions of each row, by column: records.py),
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .backends import DEFAULT_TREES, BackendError, build_options, cosine_from_angular, make_backend
+from .backends import BackendError, build_options, make_backend
 from .features import l2_normalize
 from .generations import INDEX_FORMAT, IndexLoadError, IndexQueryError, read_metadata, save_index
 from .layout import DEFAULT_BACKEND, GenerationFiles, index_file
@@ -37,8 +37,6 @@ from .storage import write_npy
 __all__ = [
     "COSINE",
     "FEEDBACK",
-    "DEFAULT_TREES",
-    "cosine_from_angular",
     "EmbeddingIndex",
     "IndexLoadError",
     "IndexQueryError",
@@ -66,8 +64,7 @@ class EmbeddingIndex:
         ann=None,
         records: Records | Sequence[dict[str, Any]] | None = None,
     ):
-        # Unit rows, as `build`, `add` and the saved file hold them: a loaded index keeps its
-        # memory map instead of reading (and copying) every vector to normalise it again.
+        # Unit rows, as built, added and saved: a loaded index keeps its memory map (no copy).
         self.vectors = vectors
         self.metadata = metadata
         if records is None:  # format 1: the items are in the metadata
@@ -93,9 +90,7 @@ class EmbeddingIndex:
         seed: int = 0,
         **extra: Any,
     ) -> EmbeddingIndex:
-        """An index of `vectors` (normalised here) with one record per row, built by `backend`
-        with its `backend_options` (backends.build_options: Annoy's n_trees, default 50);
-        `n_trees=` is the same as backend_options={"n_trees": ...}. `extra`: more metadata."""
+        """`backend_options`: its build options (Annoy's n_trees); `n_trees=N` is short for {"n_trees": N}."""
         options = dict(backend_options or {}, **({} if n_trees is None else {"n_trees": n_trees}))
         vectors = l2_normalize(vectors)
         ann = make_backend(backend, vectors.shape[1], {**build_options(backend, options), "seed": seed})

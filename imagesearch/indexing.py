@@ -65,10 +65,9 @@ def build_index(
     backend: str = DEFAULT_BACKEND,
     wait: float = DEFAULT_WAIT,
 ) -> BuildReport:
-    """Index `dataset` into folder `out`: image features (cached), the `backend`'s index (with
-    its `backend_options`, e.g. {"n_trees": 50} for Annoy), focus weights, and the convolution
-    maps for focus (`maps=False` leaves them out, 50 KB an image: focus then falls back to
-    re-weighting).
+    """Index `dataset` into folder `out`: image features (cached), the `backend`'s index (its
+    `backend_options`: Annoy's {"n_trees": 50}), focus weights, and the convolution maps for
+    focus (`maps=False` leaves them out, 50 KB an image: focus then re-weights instead).
 
     A folder that already holds this very index is left as it is (no CNN is built to find that
     out), or only gains its maps; one that holds another index is only replaced with

@@ -62,13 +62,11 @@ def _rows_under(index: EmbeddingIndex, targets: list[Path]) -> list[int]:
     ]
 
 
-def _rebuild_note(index: EmbeddingIndex, seconds: float) -> str | None:
-    if index.updatable:
-        return None
-    return (
-        f"Annoy cannot add or remove items: rebuilt its forest over all {len(index)} vectors "
-        f"({seconds:.1f} s, growing with the collection); build with --backend usearch to update in place."
-    )
+#: What an update of a backend that cannot add or remove in place (Annoy) cost.
+REBUILT = (
+    "Annoy cannot add or remove items: rebuilt its forest over all {count} vectors "
+    "({seconds:.1f} s, growing with the collection); build with --backend usearch to update in place."
+)
 
 
 def add_images(
@@ -82,30 +80,42 @@ def add_images(
     """Embed the image files in `paths` not yet indexed and add them to the folder's indexes.
     `known` maps a resolved path to its record (label, key, captions) when a data set has one;
     other files are labelled by their folder's name, with no captions. Holds the folder's
-    write lock from reading the index to committing it (`wait`: for another writer)."""
+    write lock from reading the index to committing it (`wait`: for another writer; the lock
+    is re-entrant, so `update_from_dataset` calls this while it holds it)."""
     folder = IndexFolder(folder)
     with folder.writing(wait):
-        return _add_images(folder, paths, known, progress)
+        images, joint = folder.indexes()
+        new = [p for p in image_files(paths) if images.row_of_path(p) is None]
+        report = UpdateReport(added=[str(p) for p in new])
+        if not new:
+            return report
+        model = folder.image_model(images.metadata)
+        old_maps = folder.read_maps(images, checked=False)
+        want_maps = old_maps is not None and model.has_maps
+        resample = images.metadata.get("resample", DEFAULT_RESAMPLE)
+        embedded = embed_files(model, new, resample=resample, maps=want_maps, progress=progress)  # resumable
+        maps = (lambda path: write_npy(path, [old_maps, embedded.maps])) if want_maps else None  # noqa: E731
+        records = new_records(new, known or {})
+        start = time.perf_counter()
+        images.add(embedded.features, records)
+        if joint is not None:
+            joint_model = folder.load_joint_model(images, joint)
+            missing = [i for i, p in enumerate(new) if joint.row_of_path(p) is None]  # all but after a crash
+            joint.add(joint_model.embed(images.vectors[-len(new) :][missing]), [records[i] for i in missing])
+        report.seconds = time.perf_counter() - start
+        report.rebuilt = (
+            None if images.updatable else REBUILT.format(count=len(images), seconds=report.seconds)
+        )
+        folder.commit(images, joint, maps)
+        embedded.discard()
+    return report
 
 
-def _add_images(folder: IndexFolder, paths, known, progress: bool = True) -> UpdateReport:
-    images, joint = folder.indexes()
-    files = image_files(paths)
-    new = [p for p in files if images.row_of_path(p) is None]
-    report = UpdateReport(added=[str(p) for p in new])
-    if not new:
-        return report
-    model = folder.image_model(images.metadata)
-    resample = images.metadata.get("resample", DEFAULT_RESAMPLE)
-    old_maps = folder.read_maps(images, checked=False)
-    want_maps = old_maps is not None and model.has_maps
-    embedded = embed_files(
-        model, new, resample=resample, maps=want_maps, progress=progress
-    )  # chunked, resumable
-    features = embedded.features
-    maps = (lambda path: write_npy(path, [old_maps, embedded.maps])) if want_maps else None  # noqa: E731
-    records = [
-        (known or {}).get(str(p.resolve()))
+def new_records(new: list[Path], known: dict[str, dict]) -> list[dict]:
+    """The records of new photo files: a data set's (`known`, by resolved path), else labelled by
+    their folder's name, with no captions."""
+    return [
+        known.get(str(p.resolve()))
         or {
             "path": str(p.resolve()),
             "label": class_to_label(p.parent.name),
@@ -114,17 +124,6 @@ def _add_images(folder: IndexFolder, paths, known, progress: bool = True) -> Upd
         }
         for p in new
     ]
-    start = time.perf_counter()
-    images.add(features, records)
-    if joint is not None:
-        joint_model = folder.load_joint_model(images, joint)
-        missing = [i for i, p in enumerate(new) if joint.row_of_path(p) is None]  # all but after a crash
-        joint.add(joint_model.embed(images.vectors[-len(new) :][missing]), [records[i] for i in missing])
-    report.seconds = time.perf_counter() - start
-    report.rebuilt = _rebuild_note(images, report.seconds)
-    folder.commit(images, joint, maps)
-    embedded.discard()
-    return report
 
 
 def remove_images(
@@ -150,7 +149,7 @@ def _remove_images(folder: IndexFolder, paths) -> UpdateReport:
     if joint is not None:  # its own rows: after an interrupted remove it may be compacted already
         joint.remove(_rows_under(joint, targets))
     report.seconds = time.perf_counter() - start
-    report.rebuilt = _rebuild_note(images, report.seconds)
+    report.rebuilt = None if images.updatable else REBUILT.format(count=len(images), seconds=report.seconds)
     keep = None if old_maps is None else np.setdiff1d(np.arange(len(old_maps)), rows)
     maps = None if old_maps is None else (lambda path: write_npy(path, [old_maps], keep))
     folder.commit(images, joint, maps)
@@ -171,7 +170,11 @@ def update_from_dataset(
         rows = [i for i, item in enumerate(dataset) if images.row_of_path(item.path) is None]
         records = item_records(dataset, rows)
         known = {str(Path(record["path"]).resolve()): record for record in records}
-        added = _add_images(folder, [r["path"] for r in records], known) if rows else UpdateReport()
+        added = (
+            add_images(folder.path, [r["path"] for r in records], known, wait=wait)
+            if rows
+            else UpdateReport()
+        )
     notes = [n for n in (report.rebuilt, added.rebuilt) if n]
     return UpdateReport(added.added, report.removed, "; ".join(notes) or None, report.seconds + added.seconds)
 

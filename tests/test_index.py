@@ -3,7 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from imagesearch.index import EmbeddingIndex, IndexLoadError, cosine_from_angular, exact_search
+from imagesearch.backends import cosine_from_angular
+from imagesearch.index import EmbeddingIndex, IndexLoadError, exact_search
 
 
 def clustered(n_clusters=10, per_cluster=100, dim=64, seed=0):
