@@ -76,12 +76,13 @@ def save_index(index, folder: Path, name: str, maps) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     meta_file = folder / f"{name}.json"
     old = read_metadata(meta_file) if meta_file.exists() else None
+    own, generation = index.generation, save_generation(index.generation, old)
+    if own != generation:
+        index.metadata["generation"] = generation
     carried = None  # the committed maps, when this is that very generation, unchanged
     if old is not None and maps is None and (folder, name) == index.home:
-        if index.generation == int(old.get("generation", 0)):
+        if own == int(old.get("generation", 0)):
             carried = committed_files(folder, name, old).maps
-    if index.generation != (generation := save_generation(index.generation, old)):
-        index.metadata["generation"] = generation
     # what the folder's Qdrant collections are named by (qdrant_store.py): made once, then kept
     index.metadata.setdefault("collection_id", (old or {}).get("collection_id") or uuid.uuid4().hex)
     files = index.files(folder, name)

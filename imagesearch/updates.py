@@ -89,6 +89,8 @@ def add_images(
         report = UpdateReport(added=[str(p) for p in new])
         if not new:
             return report
+        # the joint index takes them all, but after an interrupted add some are in it already
+        missing = [] if joint is None else [i for i, p in enumerate(new) if joint.row_of_path(p) is None]
         model = folder.image_model(images.metadata)
         old_maps = folder.read_maps(images, checked=False)
         want_maps = old_maps is not None and model.has_maps
@@ -100,7 +102,6 @@ def add_images(
         images.add(embedded.features, records)
         if joint is not None:
             joint_model = folder.load_joint_model(images, joint)
-            missing = [i for i, p in enumerate(new) if joint.row_of_path(p) is None]  # all but after a crash
             joint.add(joint_model.embed(images.vectors[-len(new) :][missing]), [records[i] for i in missing])
         report.seconds = time.perf_counter() - start
         report.rebuilt = (
