@@ -28,7 +28,14 @@ KNOWN_BIG = {  # 7 at 28e5861
     "imagesearch/session.py",
     "imagesearch/models.py",
 }
-QUERY_SIDE = ("engine", "updates", "qdrant_store", "qdrant_collections", "steer", "folder")  # config and demo build on first use
+QUERY_SIDE = (
+    "engine",
+    "updates",
+    "qdrant_store",
+    "qdrant_collections",
+    "steer",
+    "folder",
+)  # config and demo build on first use
 
 
 def modules():
