@@ -83,7 +83,7 @@ def save_index(index, folder: Path, name: str, maps) -> Path:
     if old is not None and maps is None and (folder, name) == index.home:
         if own == int(old.get("generation", 0)):
             carried = committed_files(folder, name, old).maps
-    # what the folder's Qdrant collections are named by (qdrant_store.py): made once, then kept
+    # what the folder's Qdrant collections are named by (qdrant_collections.py): made once, then kept
     index.metadata.setdefault("collection_id", (old or {}).get("collection_id") or uuid.uuid4().hex)
     files = index.files(folder, name)
     index.write_files(files)
