@@ -132,7 +132,7 @@ class QdrantSearch(Steering):
     ) -> TextAnswer:
         """Images for words, in the joint space (the folder names the word vectors), steered
         by liked and disliked images as `SearchEngine.text_search`."""
-        self._jointserved()
+        self._require_joint()
         query = self.text_encoder.query(text)
         if like or unlike:
             return TextAnswer(
@@ -141,7 +141,7 @@ class QdrantSearch(Steering):
         return TextAnswer(text, self.query(self.joint, query.vector, k), query.known, query.unknown)
 
     # -- steering reads every row's vectors (steer.py) ---------------------------------------
-    def _jointserved(self) -> None:
+    def _require_joint(self) -> None:
         if not self.has_joint:
             raise StoreError(f"the store has no joint collection {self.joint!r}: train, then export again.")
 
@@ -181,7 +181,7 @@ class QdrantSearch(Steering):
 
     @cached_property
     def joint_index(self) -> EmbeddingIndex:
-        self._jointserved()
+        self._require_joint()
         return self._fetch(self.joint, JOINT)
 
     def steering_index(self) -> EmbeddingIndex:
