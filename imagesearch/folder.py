@@ -169,7 +169,7 @@ class IndexFolder:
     # -- focus maps -----------------------------------------------------------------------
     def maps_file(self, images: EmbeddingIndex) -> Path:
         """The focus maps of an image index's generation (absent when it keeps none)."""
-        return images.files(self.path, IMAGES).maps
+        return self.committed_maps(images.metadata)
 
     def read_maps(self, images: EmbeddingIndex, *, checked: bool = True) -> np.ndarray | None:
         """The images' convolution maps (memory-mapped), or None when the folder keeps none;
