@@ -16,7 +16,7 @@ import numpy as np
 from .experiments.focus import pick_two_object_examples
 from .feedback import top_rows
 from .plots import hit
-from .text import caption_tokens, class_words, query_vector, word_forms
+from .text import caption_tokens, class_words, word_forms
 
 
 def split_marks(engine, results) -> list[str]:
@@ -34,7 +34,7 @@ def result_hits(engine, results, *, labels: Sequence[str] = (), words: Sequence[
 def split_text_search(engine, text: str, k: int = 8, part: str = "test"):
     """A text search over one split part alone (default: the test split, photos the joint
     model never saw): the demo of its quality. Returns (results, words used)."""
-    query = query_vector(engine.word_table, text)
+    query = engine.text_encoder.query(text)
     allowed = np.zeros(len(engine.images), bool)
     allowed[[int(r) for r in getattr(engine.split, part)]] = True
     scores = engine.joint_index.vectors @ query.vector

@@ -16,7 +16,7 @@ from ..captions import caption_word_sets
 from ..composed import WORDS_WEIGHT, composed_vector
 from ..feedback import feedback_scores, top_rows
 from ..metrics import relevant_to_word
-from ..text import fold_plural, query_vector
+from ..text import fold_plural
 from .captionwords import default_caption_words
 
 MIN_RELEVANT = 3  # a (photo, word) case counts when this many other images answer it
@@ -70,7 +70,7 @@ def feedback_figures(engine, rounds: int = 2) -> dict:
         lambda r, liked, disliked: feedback_scores([(X, X[r]), (J, J[r])], liked, disliked),
         rounds,
     )
-    words = [(None, c, query_vector(engine.word_table, c).vector) for c in sorted(set(labels.tolist()))]
+    words = [(None, c, engine.text_encoder.query(c).vector) for c in sorted(set(labels.tolist()))]
     by_word = simulated_user(
         words,
         labels,
@@ -93,9 +93,7 @@ def composed_cases(
     captions = [record.get("captions", []) for record in records]
     word_sets, vocabulary = caption_word_sets(captions)
     words = default_caption_words(captions, sorted(set(labels.tolist())), known=engine.word_table)
-    vectors = (
-        np.stack([query_vector(engine.word_table, w).vector for w in words]) if words else np.zeros((0, 1))
-    )
+    vectors = np.stack([engine.text_encoder.query(w).vector for w in words]) if words else np.zeros((0, 1))
     says = [relevant_to_word(word_sets, fold_plural(w, vocabulary)) for w in words]
     cases = []
     for q in rows:
