@@ -70,7 +70,7 @@ class EmbeddingIndex:
         if records is None:  # format 1: the items are in the metadata
             records = metadata.pop("items")
         self.records = records if isinstance(records, Records) else Records.from_dicts(records)
-        self._ann = ann  # a backend from backends.py
+        self._ann = ann  # a backend from imagesearch/backends/
         self._home: tuple[Path, str] | None = None  # (folder, name) it was loaded from
         self._written: Path | None = None  # a vectors file an update already wrote
         if len(self.records) != len(self.vectors):
