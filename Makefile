@@ -89,9 +89,10 @@ bench-scale: venv
 	$(BIN)/python -m bench.scale --n 1000000 --source pascal --backends $(SCALE_1M)
 
 # The live search box alone as a page (Voila serves app/search_box.ipynb, not the tutorial):
-# open http://localhost:8866. The data set, model and vectors come from IMAGESEARCH_*.
+# open http://localhost:8866. `make app INDEX=DIR` searches the index folder DIR (the same as
+# `python -m imagesearch app DIR`); without INDEX, the data set, model and vectors come from IMAGESEARCH_*.
 app: venv
-	$(BIN)/voila app/search_box.ipynb --port=8866 --no-browser
+	$(if $(INDEX),$(BIN)/python -m imagesearch app $(INDEX) --port 8866,$(BIN)/voila app/search_box.ipynb --port=8866 --no-browser)
 
 # The picture of the box in use that notebook 07 shows where widgets do not render (GitHub):
 # the app on Pascal, driven by headless Chromium (needs chromium and the Pascal index cache).

@@ -29,39 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import RESULTS, Timer, save, table
+from imagesearch.duplicates import VARIANTS, altered_copy
 
-VARIANTS = ("resize", "jpeg30", "crop10", "rotate5")
 PHASH_DEFAULT = 10  # imagededup's find_duplicates max_distance_threshold
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def make_variant(source: Path, out: Path, variant: str) -> Path:
-    """One altered copy of a photo, written once (atomically); reruns reuse it."""
-    from PIL import Image
-
-    from imagesearch.images import load_rgb
-    from imagesearch.storage import atomic_path
-
-    if out.exists():
-        return out
-    image = load_rgb(source)
-    width, height = image.size
-    quality = 95
-    if variant == "resize":
-        image = image.resize((max(1, width // 2), max(1, height // 2)), Image.Resampling.LANCZOS)
-    elif variant == "jpeg30":
-        quality = 30
-    elif variant == "crop10":
-        w, h = round(width * 0.9), round(height * 0.9)
-        left, top = (width - w) // 2, (height - h) // 2
-        image = image.crop((left, top, left + w, top + h))
-    elif variant == "rotate5":
-        image = image.rotate(5, resample=Image.Resampling.BICUBIC)
-    else:
-        raise ValueError(variant)
-    with atomic_path(out) as tmp:
-        image.save(tmp, format="JPEG", quality=quality)
-    return out
 
 
 def photo_set(dataset, rows: list[int], folder: Path) -> tuple[list[Path], list[int], list[str]]:
@@ -70,7 +41,7 @@ def photo_set(dataset, rows: list[int], folder: Path) -> tuple[list[Path], list[
     for shot, row in enumerate(rows):
         item = dataset[row]
         stem = item.key.replace("/", "_").rsplit(".", 1)[0]
-        versions = [item.path] + [make_variant(item.path, folder / f"{stem}.{v}.jpg", v) for v in VARIANTS]
+        versions = [item.path] + [altered_copy(item.path, folder / f"{stem}.{v}.jpg", v) for v in VARIANTS]
         paths += versions
         shots += [shot] * len(versions)
         classes += [item.label] * len(versions)

@@ -44,13 +44,21 @@ def thumbnail_bytes(path: str, size: int = THUMBNAIL_PX) -> bytes:
     return buffer.getvalue()
 
 
-def caption_html(result: Result, key: str, verdict: str | None = None, score_kind: str = "cosine") -> str:
+def caption_html(
+    result: Result, key: str, verdict: str | None = None, score_kind: str = "cosine", similar: int = 0
+) -> str:
     """Rank, label and score under a thumbnail (the score's kind in its tooltip); the item key
-    names the file; a liked or disliked result says so."""
+    names the file; "n similar" when the index holds near duplicates of it; a liked or disliked
+    result says so."""
     state = ""
+    if similar > 0:
+        state += (
+            f'<br><span class="imagesearch-similar" style="color:#555" '
+            f'title="near duplicates of this photo in the index">{similar} similar</span>'
+        )
     if verdict in MARK_STYLES:
         word, colour = MARK_STYLES[verdict]
-        state = f'<br><span class="imagesearch-state" style="color:{colour};font-weight:bold">{word}</span>'
+        state += f'<br><span class="imagesearch-state" style="color:{colour};font-weight:bold">{word}</span>'
     return (
         f'<div class="imagesearch-caption" title="{html.escape(key)}" '
         f'style="font-size:12px;line-height:1.25;overflow:hidden;text-overflow:ellipsis;white-space:nowrap">'

@@ -32,6 +32,7 @@ from .joint import DEFAULT_EPOCHS
 from .layout import DEFAULT_BACKEND
 from .models import DEFAULT_MODEL, MODEL_NAMES
 from .photos import DEFAULT_LABELS, LABEL_MODES
+from .serve import add_app_parser
 from .storage import ImageSearchError
 from .targets import DEFAULT_TARGETS, TARGETS
 
@@ -249,6 +250,7 @@ COMMANDS = (
     _words_parser,
     _evaluate_parser,
     _duplicates_parser,
+    add_app_parser,
     _demo_parser,
 )
 

@@ -12,10 +12,13 @@ is measured on the test photos by `python -m bench.duplicates` (bench/results/du
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from .features import l2_normalize
+from .images import load_rgb
+from .storage import atomic_path
 
 # vgg16-conv features (512-d), chosen on Pascal training photos (bench/duplicates.py,
 # `choose_threshold`): distinct photos of one class scored at most 0.81 there, altered copies
@@ -109,3 +112,35 @@ def choose_threshold(scores: np.ndarray, is_duplicate: np.ndarray, *, step: floa
     if not len(negatives):
         raise ValueError("choosing a threshold needs pairs that are not duplicates")
     return round(float(np.floor(negatives.max() / step + 1e-9) + 1) * step, 10)
+
+
+#: The alterations a copy of one shot goes through in a photo library, as bench/duplicates.py
+#: measures them: half size, JPEG quality 30, a 10% crop, a 5-degree rotation.
+VARIANTS = ("resize", "jpeg30", "crop10", "rotate5")
+
+
+def altered_copy(source: str | Path, out: str | Path, variant: str) -> Path:
+    """Write one altered copy of a photo as JPEG (atomically; an existing `out` is kept)."""
+    from PIL import Image
+
+    out = Path(out)
+    if out.exists():
+        return out
+    image = load_rgb(source)
+    width, height = image.size
+    quality = 95
+    if variant == "resize":
+        image = image.resize((max(1, width // 2), max(1, height // 2)), Image.Resampling.LANCZOS)
+    elif variant == "jpeg30":
+        quality = 30
+    elif variant == "crop10":
+        w, h = round(width * 0.9), round(height * 0.9)
+        left, top = (width - w) // 2, (height - h) // 2
+        image = image.crop((left, top, left + w, top + h))
+    elif variant == "rotate5":
+        image = image.rotate(5, resample=Image.Resampling.BICUBIC)
+    else:
+        raise ValueError(f"unknown alteration {variant!r}: one of {', '.join(VARIANTS)}")
+    with atomic_path(out) as tmp:
+        image.save(tmp, format="JPEG", quality=quality)
+    return out

@@ -1,7 +1,8 @@
 """Checks for the notebooks' build-it exercises: a learner's numpy function against the package's own.
 
 Each exercise asks a learner to write one core idea of the engine (pooling a feature map, cosine
-top-k, precision@k, pooling under a class map, the ridge map, the Rocchio update, recall@k). A
+top-k, precision@k, pooling under a class map, the ridge map, the Rocchio update, recall@k,
+the near duplicates of a photo). A
 `check_*` function runs the learner's function and the package's on the same real data and
 raises an AssertionError that says what differs and where to look; it returns a one-line report
 when they agree. `attempt` runs a check on a scaffold that is not written yet without failing
@@ -14,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .duplicates import similar_count
 from .features import l2_normalize
 from .feedback import rocchio, top_rows
 from .focus import position_weights
@@ -183,3 +185,20 @@ def check_recall_at_k(fn: Callable, found: Sequence[Sequence[int]], truth: Seque
                 "count the true rows that are among the found ones (a set intersection), divided by k."
             )
     return f"recall_at_k: {recall_at_k(found, truth):.3f} over {len(truth)} queries, the same as the package"
+
+
+def check_similar_count(fn: Callable, vectors: np.ndarray, rows: Sequence[int], threshold: float) -> str:
+    """`fn(vectors, rows, threshold)`: for each of `rows`, how many OTHER rows have a cosine with
+    it of at least `threshold` (a result card's "n similar"). Checked at `threshold` and at a
+    lower one, where more photos count."""
+    rows = [int(r) for r in rows]
+    for t in (threshold, threshold - 0.15):
+        got = np.asarray(fn(vectors, rows, t))
+        expected = similar_count(vectors, rows, t)
+        if got.shape != expected.shape or not np.array_equal(got, expected):
+            raise AssertionError(
+                f"similar_count: {got.tolist()} at threshold {t:.2f} for rows {rows}, expected "
+                f"{expected.tolist()}. Compare unit vectors (cosine, not the dot product of the raw "
+                "vectors), count the scores >= the threshold, and leave out the photo itself."
+            )
+    return f"similar_count: the same counts as the package for {len(rows)} photos"

@@ -15,6 +15,7 @@ are optional labels (`photo_labels`):
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -26,6 +27,7 @@ from .datasets import (
     Item,
     _sorted_items,
     class_to_label,
+    embedded_root,
     load_dataset,
     read_captions,
 )
@@ -173,3 +175,15 @@ def load_collection(
             f"unknown data set {name!r}: use pascal-sentences, embedded, or the path of a folder of photos."
         )
     return load_photos(path, labels, exclude=exclude)
+
+
+def sample_photos(dest: str | os.PathLike) -> Path:
+    """The series' stand-in for a personal folder: the embedded clip-art set copied into one flat
+    folder `dest` (no class folders, no captions), in sorted order. Files already there are kept."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for photo in sorted(scan_photos(embedded_root()).photos):
+        target = dest / PurePosixPath(photo).name
+        if not target.exists():
+            shutil.copyfile(embedded_root() / photo, target)
+    return dest

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .duplicates import similar_count
 from .images import ImageLoadError
 from .index import Result
 from .storage import ImageSearchError
@@ -206,6 +207,10 @@ class SearchSession:
     def verdict(self, key: str) -> str | None:
         """LIKE, UNLIKE or None: how the current question marks an item."""
         return LIKE if key in self.query.liked else UNLIKE if key in self.query.disliked else None
+
+    def similar_counts(self, results: Sequence[Result]) -> list[int]:
+        """How many near duplicates of each result the index holds: its card's "n similar"."""
+        return similar_count(self.engine.images.vectors, [r.row for r in results]).tolist()
 
     def mark_notes(self, results: Sequence[Result] | None = None) -> list[str]:
         """ "liked", "disliked" or "" for each result (default: the last answer's), to write under

@@ -245,11 +245,12 @@ class SearchBox:
         kind = self.session.score_kind
         self.score_line.value = score_line_html(kind) if answer.results else ""
         cells = []
+        similar = self.session.similar_counts(answer.results)
         for i, result in enumerate(answer.results):
             image, caption, _, box = self._cell(i)
             verdict = self.session.verdict(self.keys[result.row])
             image.value = thumbnail_bytes(result.path, self.thumbnail_size)
-            caption.value = caption_html(result, self.keys[result.row], verdict, kind)
+            caption.value = caption_html(result, self.keys[result.row], verdict, kind, similar[i])
             colour = MARK_STYLES[verdict][1] if verdict in MARK_STYLES else "transparent"
             box.layout.border = f"3px solid {colour}"
             cells.append(box)

@@ -103,3 +103,19 @@ def test_duplicates_of_a_photo_folder_find_the_altered_copies(tmp_path):
     assert "group 1 (3 photos)" in done.stdout and "group 2" not in done.stdout, done.stdout
     assert all(name in done.stdout for name in ("a.jpg", "a-small.jpg", "a-q30.jpg"))
     assert "left out notes.txt: not an image" in done.stderr
+
+
+def test_altered_copies_are_jpegs_of_the_alteration(tmp_path):
+    from imagesearch.duplicates import VARIANTS, altered_copy
+
+    source = ROOT / "imagesearch" / "data" / "embedded" / "cat" / "black_cat.jpg"
+    width, height = Image.open(source).size
+    sizes = {v: Image.open(altered_copy(source, tmp_path / f"{v}.jpg", v)).size for v in VARIANTS}
+    assert sizes["resize"] == (width // 2, height // 2) and sizes["crop10"] == (
+        round(width * 0.9),
+        round(height * 0.9),
+    )
+    assert sizes["jpeg30"] == sizes["rotate5"] == (width, height)
+    assert (tmp_path / "jpeg30.jpg").stat().st_size < (tmp_path / "rotate5.jpg").stat().st_size  # quality 30
+    with pytest.raises(ValueError, match="unknown alteration 'blur'"):
+        altered_copy(source, tmp_path / "x.jpg", "blur")

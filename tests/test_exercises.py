@@ -54,6 +54,11 @@ def recall_at_k(found, truth):
     return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth)]))
 
 
+def n_similar(vectors, rows, threshold):
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (unit[rows] @ unit.T >= threshold).sum(axis=1) - 1
+
+
 # -- wrong answers, each a mistake a learner makes -----------------------------------------------
 def pool_max(feature_map):
     return feature_map.max(axis=(0, 1))
@@ -100,6 +105,15 @@ def recall_by_position(found, truth):
     return float(np.mean([np.mean([a == b for a, b in zip(f, t)]) for f, t in zip(found, truth)]))
 
 
+def n_similar_with_itself(vectors, rows, threshold):
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (unit[rows] @ unit.T >= threshold).sum(axis=1)
+
+
+def n_similar_by_dot_product(vectors, rows, threshold):
+    return (vectors[rows] @ vectors.T >= threshold).sum(axis=1) - 1
+
+
 WEIGHTS = RNG.normal(size=(32, 4)).astype(np.float32)
 INTERCEPT = np.zeros(4, np.float32)
 UNIT = l2_normalize(VECTORS)
@@ -135,6 +149,12 @@ CASES = {
         (UNIT[0], UNIT, [3, 4, 5], [7, 8]),
     ),
     "recall_at_k": (exercises.check_recall_at_k, recall_at_k, [recall_by_position], (FOUND, TRUTH)),
+    "similar_count": (
+        exercises.check_similar_count,
+        n_similar,
+        [n_similar_with_itself, n_similar_by_dot_product],
+        (VECTORS, [0, 3, 7, 11], 0.9),
+    ),
 }
 
 

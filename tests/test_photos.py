@@ -222,3 +222,18 @@ def test_folders_labels_give_focus_to_a_nested_collection(tmp_path):
     assert done.returncode == 0 and "no class focus" not in done.stdout, done.stderr
     meta = json.loads((tmp_path / "idx" / "images.json").read_text())
     assert meta["class_weights"]
+
+
+def test_the_sample_is_the_embedded_set_flat(tmp_path):
+    from imagesearch.datasets import embedded_root
+    from imagesearch.photos import sample_photos
+
+    folder = sample_photos(tmp_path / "sample")
+    names = scan_photos(folder).photos
+    embedded = scan_photos(embedded_root()).photos
+    assert len(names) == len(embedded) == 120 and all("/" not in n for n in names)
+    assert sorted(names) == sorted(p.split("/")[-1] for p in embedded)
+    assert load_photos(folder)[0].labels == [""] * 120  # flat: no labels
+    (folder / "cat_face.jpg").write_bytes(b"mine")
+    sample_photos(folder)  # files already there are kept
+    assert (folder / "cat_face.jpg").read_bytes() == b"mine"

@@ -161,3 +161,32 @@ def test_marks_read_in_full_and_each_result_shows_its_state_and_score_kind(box, 
     )
     framed = ["transparent" not in cell[3].layout.border for cell in box._cells[: len(box.results)]]
     assert framed == [m is not None for m in marked]
+
+
+def test_cards_say_how_many_near_duplicates_each_result_has(box, engine):
+    """Clip-art TVs drawn alike are near duplicates at the default threshold: their cards say
+    "n similar", counted here by brute force; a card with none says nothing."""
+    import numpy as np
+
+    from imagesearch.duplicates import DEFAULT_THRESHOLD
+
+    unit = engine.images.vectors / np.linalg.norm(engine.images.vectors, axis=1, keepdims=True)
+    expected = ((unit @ unit.T) >= DEFAULT_THRESHOLD).sum(axis=1) - 1
+    box.image.value = next(key for key in box.keys if key.endswith("flat_tv.jpg"))
+    counts = [int(expected[r.row]) for r in box.results]
+    assert max(counts) >= 1 and 0 in counts  # both kinds of card are shown
+    for caption, count in zip(box.captions, counts):
+        assert caption.endswith(f"{count} similar") if count else "similar" not in caption
+    box.mark(0, "like")
+    assert box.captions[0].endswith("liked") and ("similar" in box.captions[0]) == (
+        expected[box.results[0].row] > 0
+    )
+
+
+def test_caption_html_similar_line():
+    from imagesearch.cards import caption_html
+    from imagesearch.index import Result
+
+    result = Result(rank=1, row=0, score=0.5, label="cat", path="cat/a.jpg")
+    assert "similar" not in caption_html(result, "cat/a.jpg")
+    assert ">3 similar</span>" in caption_html(result, "cat/a.jpg", similar=3)
