@@ -28,9 +28,9 @@ from .jointfiles import (
     JointModelError,
     JointModelMismatchError,
     check_training_inputs,
-    to_plain,
     write_meta,
 )
+from .jointrecord import caller_settings, check_hyperparameters, training_record
 from .keras_loader import keras as keras_module
 from .splits import Split
 from .storage import ImageSearchError, atomic_path
@@ -185,9 +185,9 @@ def train_joint_model(
     `settings` is the caller's record of where the data came from (image_model, feature_dim,
     vectors, vector_dim, dataset_hash, ...); the training arguments and split are added to it.
     """
-    _check_hyperparameters(epochs, batch_size, patience, hidden, dropout, lr)
+    check_hyperparameters(epochs, batch_size, patience, hidden, dropout, lr)
     x, y = check_training_inputs(features, targets, split)
-    caller = _caller_settings(settings, x, y)
+    caller = caller_settings(settings, x, y)
 
     keras = keras_module()
     import tensorflow as tf
@@ -209,38 +209,11 @@ def train_joint_model(
     best_epoch = int(stopper.best_epoch) + 1 if stopper.best_weights is not None else None
     full_settings = {
         **caller,
-        **_training_record(
+        **training_record(
             x, y, split, history, best_epoch, epochs, seed, batch_size, patience, hidden, dropout, lr
         ),
     }
     return JointModel(model=model, history=history, settings=full_settings, train_time_s=train_time_s)
-
-
-def _check_hyperparameters(epochs, batch_size, patience, hidden, dropout, lr) -> None:
-    if int(epochs) < 1 or int(batch_size) < 1 or int(patience) < 0 or int(hidden) < 1:
-        raise ImageSearchError(
-            f"need epochs >= 1, batch_size >= 1, patience >= 0 and hidden >= 1; got epochs={epochs}, "
-            f"batch_size={batch_size}, patience={patience}, hidden={hidden}"
-        )
-    if not (0.0 <= float(dropout) < 1.0) or not float(lr) > 0.0:
-        raise ImageSearchError(f"need 0 <= dropout < 1 and lr > 0; got dropout={dropout}, lr={lr}")
-
-
-def _caller_settings(settings: Mapping[str, Any] | None, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    """The caller's settings as they will read back from joint.json, checked against the arrays."""
-    caller = dict(settings or {})
-    for key, actual in (("feature_dim", x.shape[1]), ("vector_dim", y.shape[1])):
-        if key in caller and to_plain(caller[key]) != actual:
-            raise ImageSearchError(
-                f"settings say {key}={caller[key]!r} but the arrays given have {actual}; "
-                "the features or word vectors are not the ones the settings describe"
-            )
-    try:
-        return to_plain(caller)
-    except (TypeError, ValueError) as exc:
-        raise ImageSearchError(
-            f"settings must be JSON-serialisable to be saved with the model: {exc}"
-        ) from None
 
 
 def _fit(model, train, val, epochs, batch_size, patience, lr, verbose):
@@ -266,31 +239,6 @@ def _fit(model, train, val, epochs, batch_size, patience, lr, verbose):
         verbose=verbose,
     )
     return fit, stopper
-
-
-def _training_record(
-    x, y, split, history, best_epoch, epochs, seed, batch_size, patience, hidden, dropout, lr
-):
-    """What a trained head records of its training, beside the caller's settings."""
-    return {
-        "feature_dim": int(x.shape[1]),
-        "vector_dim": int(y.shape[1]),
-        "epochs": int(epochs),
-        "epochs_run": len(history["loss"]),
-        "best_epoch": best_epoch,
-        "seed": int(seed),
-        "batch_size": int(batch_size),
-        "patience": int(patience),
-        "hidden": int(hidden),
-        "dropout": float(dropout),
-        "lr": float(lr),
-        "optimizer": "adam",
-        "loss": "cosine",
-        "normalize_features": True,
-        "n_train": int(split.train.size),
-        "n_val": int(split.val.size),
-        "split": split.to_json(),
-    }
 
 
 def _single_threaded(tf) -> None:
