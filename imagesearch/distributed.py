@@ -29,14 +29,12 @@ from .features import (
     FINAL_FILE,
     MAPS_FILE,
     FeatureSet,
-    _has_maps,
-    _raise_skipped,
     _read_final,
+    cached_chunks,
     chunk_path,
     feature_cache_folder,
     finish_features,
     read_batch,
-    read_chunk_file,
     save_chunk_file,
 )
 from .features import (
@@ -182,16 +180,8 @@ def extract_features_distributed(
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
 
-    parts: dict[int, tuple[np.ndarray, np.ndarray, list]] = {}
-    tasks = []
-    for start in range(0, len(dataset), CHUNK_SIZE):
-        chunk = chunk_path(folder, start) if folder is not None else None
-        if chunk is not None and chunk.exists() and (not want_maps or _has_maps(chunk)):
-            parts[start] = read_chunk_file(chunk_path(folder, start))
-            if parts[start][2] and on_error == "raise":
-                _raise_skipped(parts[start][2])
-        else:
-            tasks.append((start, [str(p) for p in dataset.paths[start : start + CHUNK_SIZE]]))
+    parts, todo = cached_chunks(dataset, folder, want_maps, on_error)
+    tasks = [(start, [str(p) for p in dataset.paths[start : start + CHUNK_SIZE]]) for start in todo]
     reused = len(parts)
 
     def on_result(result: ChunkResult) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,14 +21,13 @@ from typing import Literal
 import numpy as np
 from tqdm.auto import tqdm
 
+from .batches import DEFAULT_RESAMPLE, embed_image_maps, embed_images, read_batch  # noqa: F401 (re-exported)
 from .datasets import Dataset
-from .images import ImageLoadError, load_array
 from .models import ImageModel, LazyImageModel
 from .storage import ImageSearchError, atomic_path, cache_dir
 
 # Bump when the extraction itself changes, so old caches are not reused.
 FEATURES_VERSION = 1
-DEFAULT_RESAMPLE = "bilinear"
 CHUNK_SIZE = 64
 FINAL_FILE = "features.npz"
 MAPS_FILE = "maps.npy"
@@ -66,51 +64,6 @@ def _save_npz(path: Path, **arrays) -> None:
             np.savez(f, **arrays)
 
 
-def read_batch(
-    paths: Sequence[Path], size: tuple[int, int], resample: str, on_error: str
-) -> tuple[list[int], np.ndarray, list[tuple[int, str]]]:
-    """(positions read, uint8 batch, failures) for one chunk of paths."""
-    loaded, failures = [], []
-    for position, path in enumerate(paths):
-        try:
-            loaded.append((position, load_array(path, size, resample=resample)))
-        except ImageLoadError as error:
-            if on_error == "raise":
-                raise
-            failures.append((position, error.reason))
-    positions = [p for p, _ in loaded]
-    batch = np.stack([a for _, a in loaded]) if loaded else np.zeros((0, size[1], size[0], 3), np.uint8)
-    return positions, batch, failures
-
-
-def embed_images(
-    model: ImageModel | LazyImageModel,
-    paths: Sequence[str | os.PathLike],
-    *,
-    resample: str = DEFAULT_RESAMPLE,
-    batch_size: int = 32,
-) -> np.ndarray:
-    """Features of image files outside any data set (e.g. a query photo); errors raise."""
-    out = []
-    for start in range(0, len(paths), batch_size):
-        _, batch, _ = read_batch(
-            [Path(p) for p in paths[start : start + batch_size]], model.input_size, resample, "raise"
-        )
-        out.append(model.embed_batch(batch))
-    return np.concatenate(out) if out else np.zeros((0, model.dim), np.float32)
-
-
-def embed_image_maps(
-    model: ImageModel | LazyImageModel,
-    paths: Sequence[str | os.PathLike],
-    *,
-    resample: str = DEFAULT_RESAMPLE,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(features, float32 convolution maps) of image files outside any data set, in one pass."""
-    _, batch, _ = read_batch([Path(p) for p in paths], model.input_size, resample, "raise")
-    return model.embed_batch_with_maps(batch)
-
-
 def extract_features(
     dataset: Dataset,
     model: ImageModel | LazyImageModel,
@@ -144,47 +97,58 @@ def extract_features(
         folder.mkdir(parents=True, exist_ok=True)
 
     n = len(dataset)
-    chunks = list(range(0, n, CHUNK_SIZE))
-    parts: list[tuple[np.ndarray, np.ndarray, list]] = []
-    memory_maps: dict[int, np.ndarray] = {}  # chunk start -> maps, only without a cache
+    parts, todo = cached_chunks(dataset, folder, want_maps, on_error)
     bar = tqdm(total=n, desc=f"{model.name} features", unit="img", disable=not progress)
+    bar.update(sum(min(CHUNK_SIZE, n - start) for start in parts))
+    memory_maps: dict[int, np.ndarray] = {}  # chunk start -> maps, only without a cache
+    for start, chunk in _embed_chunks(dataset, model, todo, resample, batch_size, on_error, want_maps):
+        feats, items, skipped, chunk_maps = chunk
+        if folder is not None:
+            save_chunk_file(chunk_path(folder, start), feats, items, skipped, chunk_maps)
+        elif want_maps:
+            memory_maps[start] = chunk_maps
+        parts[start] = (feats, items, skipped)
+        bar.update(min(CHUNK_SIZE, n - start))
+    bar.close()
+    result = finish_features([parts[s] for s in sorted(parts)], folder, maps=want_maps, dim=model.dim)
+    if want_maps and folder is None:
+        result.maps = _concatenate_maps([memory_maps[s] for s in sorted(memory_maps)], model.dim)
+    return result
+
+
+def cached_chunks(dataset: Dataset, folder: Path | None, want_maps: bool, on_error: str):
+    """(the chunks a killed run already finished, by start; the starts of those left to embed)."""
+    parts: dict[int, tuple[np.ndarray, np.ndarray, list]] = {}
+    todo = []
+    for start in range(0, len(dataset), CHUNK_SIZE):
+        chunk = chunk_path(folder, start) if folder is not None else None
+        if chunk is not None and chunk.exists() and (not want_maps or _has_maps(chunk)):
+            parts[start] = read_chunk_file(chunk)
+            if parts[start][2] and on_error == "raise":
+                _raise_skipped(parts[start][2])
+        else:
+            todo.append(start)
+    return parts, todo
+
+
+def _embed_chunks(dataset, model, todo, resample, batch_size, on_error, want_maps):
+    """(start, (features, item numbers, skipped, maps)) for each chunk in `todo`, the next
+    chunk's JPEGs decoded in a thread while the CNN runs on this one."""
 
     def read_chunk(start: int):
         paths = dataset.paths[start : start + CHUNK_SIZE]
         return read_batch(paths, model.input_size, resample, on_error)
 
-    todo = []
-    for start in chunks:
-        chunk_file = chunk_path(folder, start) if folder else None
-        if chunk_file is not None and chunk_file.exists() and (not want_maps or _has_maps(chunk_file)):
-            parts.append(read_chunk_file(chunk_file))
-            if parts[-1][2] and on_error == "raise":
-                _raise_skipped(parts[-1][2])
-            bar.update(min(CHUNK_SIZE, n - start))
-        else:
-            todo.append((start, chunk_file))
-
-    # Decode the next chunk's JPEGs in a thread while the CNN runs on this one.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        future = pool.submit(read_chunk, todo[0][0]) if todo else None
-        for i, (start, chunk_file) in enumerate(todo):
+        future = pool.submit(read_chunk, todo[0]) if todo else None
+        for i, start in enumerate(todo):
             positions, batch, failures = future.result()
             if i + 1 < len(todo):
-                future = pool.submit(read_chunk, todo[i + 1][0])
+                future = pool.submit(read_chunk, todo[i + 1])
             feats, chunk_maps = embed_chunk(model, batch, batch_size, want_maps)
             items = np.asarray([start + p for p in positions], dtype=np.int64)
             skipped = [(dataset[start + p].key, reason) for p, reason in failures]
-            if chunk_file is not None:
-                save_chunk_file(chunk_file, feats, items, skipped, chunk_maps)
-            elif want_maps:
-                memory_maps[start] = chunk_maps
-            parts.append((feats, items, skipped))
-            bar.update(min(CHUNK_SIZE, n - start))
-    bar.close()
-    result = finish_features(parts, folder, maps=want_maps, dim=model.dim)
-    if want_maps and folder is None:
-        result.maps = _concatenate_maps([memory_maps[s] for s in chunks if s in memory_maps], model.dim)
-    return result
+            yield start, (feats, items, skipped, chunk_maps)
 
 
 def feature_cache_folder(

@@ -78,6 +78,26 @@ def _round_half_up(x: float) -> int:
     return int(math.floor(x + 0.5))
 
 
+def _held_out_sizes(n: int, test_fraction: float, val_fraction: float) -> tuple[int, int]:
+    """How many of a class's `n` (>= 3) items go to test and to val: their shares rounded half
+    up, at least one each where the fraction is above zero, and always one left to train."""
+    n_test = _round_half_up(n * test_fraction)
+    n_val = _round_half_up(n * val_fraction)
+    if test_fraction > 0:
+        n_test = max(1, n_test)
+    if val_fraction > 0:
+        n_val = max(1, n_val)
+    # Always keep one for training; take the excess from the larger held-out part.
+    while n_test + n_val > n - 1:
+        if n_test >= n_val and n_test > (1 if test_fraction > 0 else 0):
+            n_test -= 1
+        elif n_val > (1 if val_fraction > 0 else 0):
+            n_val -= 1
+        else:  # pragma: no cover - n >= 3 always leaves room for 1 + 1 + 1
+            break
+    return n_test, n_val
+
+
 def stratified_split(
     labels: Sequence[Any] | np.ndarray,
     *,
@@ -116,20 +136,7 @@ def stratified_split(
         if n < MIN_CLASS_SIZE:
             train.append(members)
             continue
-        n_test = _round_half_up(n * test_fraction)
-        n_val = _round_half_up(n * val_fraction)
-        if test_fraction > 0:
-            n_test = max(1, n_test)
-        if val_fraction > 0:
-            n_val = max(1, n_val)
-        # Always keep one for training; take the excess from the larger held-out part.
-        while n_test + n_val > n - 1:
-            if n_test >= n_val and n_test > (1 if test_fraction > 0 else 0):
-                n_test -= 1
-            elif n_val > (1 if val_fraction > 0 else 0):
-                n_val -= 1
-            else:  # pragma: no cover - n >= 3 always leaves room for 1 + 1 + 1
-                break
+        n_test, n_val = _held_out_sizes(n, test_fraction, val_fraction)
         perm = rng.permutation(members)
         test.append(perm[:n_test])
         val.append(perm[n_test : n_test + n_val])
