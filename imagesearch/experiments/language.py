@@ -29,7 +29,6 @@ from ..text import (
     class_words,
     fold_plural,
     naming_words,
-    query_vector,
     word_forms,
 )
 from .captionwords import CAPTION_WORDS, default_caption_words
@@ -69,7 +68,7 @@ def zero_shot(engine, held: Sequence[str], *, epochs: int = DEFAULT_EPOCHS, seed
     unseen = np.isin(labels[test], held)
     among_unseen, among_all = {}, {}
     for c in held:
-        vector = query_vector(engine.word_vectors, c).vector
+        vector = engine.text_encoder.query(c).vector
         # zero-shot protocol: rank the test images of the unseen classes only (chance 1/heldout)
         among_unseen[c] = ranked_precision(held_vectors[unseen], vector, labels[test][unseen] == c)
         among_all[c] = ranked_precision(held_vectors, vector, labels[test] == c)
@@ -94,7 +93,7 @@ def caption_word_scores(engine, words: Sequence[str], word_sets, vocabulary) -> 
             "class_prior": None,
         }
         try:
-            vector = query_vector(engine.word_vectors, word).vector
+            vector = engine.text_encoder.query(word).vector
         except (UnknownWordError, NoContentWordError):
             record["unknown"] = True
             per_word.append(record)
@@ -173,50 +172,23 @@ def evaluate_engine(
     labels = np.array([record["label"] for record in records])
     classes = sorted(set(labels.tolist()))
     test = engine.split.test
-    kv = engine.word_vectors
-    joint_test = engine.joint_index.vectors[test]
-
-    image_p10 = leave_one_out_precision(engine.images.vectors, labels, 10, queries=test)
-    class_p10 = {
-        c: ranked_precision(joint_test, query_vector(kv, c).vector, labels[test] == c) for c in classes
-    }
+    image_p10, class_p10 = _test_split_precision(engine, labels, classes)
     held = heldout_classes(classes, heldout, seed)
     unseen = zero_shot(engine, held, epochs=epochs, seed=seed)
-
-    captions = [record.get("captions", []) for record in records]
-    word_sets, vocabulary = caption_word_sets(captions)
-    chosen = (
-        list(words)
-        if words is not None
-        else default_caption_words(captions, classes, known=set(kv.key_to_index))
-    )
-    per_word = caption_word_scores(engine, chosen, word_sets, vocabulary)
+    per_word, tags = _caption_word_figures(engine, classes, words)
     scored = [w for w in per_word if w["p10"] is not None]
-    tags = tag_scores(engine, word_sets, vocabulary)
-
-    def mean(values):
-        return round(float(np.mean(values)), 4) if len(values) else None
-
-    with_captions = tags["any_captions"]
     return {
         "test_images": int(len(test)),
         "joint_model": {k: engine.joint_index.metadata.get(k) for k in ("targets", "head")},
         "image_to_image_p10": round(image_p10, 4),
-        "class_words_p10": mean(list(class_p10.values())),
+        "class_words_p10": _mean(list(class_p10.values())),
         "heldout_classes": held,
-        "heldout_classes_p10": mean(list(unseen["among_unseen"].values())),
-        "heldout_classes_p10_all_test": mean(list(unseen["among_all"].values())),
-        "caption_words_p10": mean([w["p10"] for w in scored]),
-        "caption_words_chance": mean([w["chance"] for w in scored]),
-        "caption_words_class_prior": mean([w["class_prior"] for w in scored]),
-        "tags_class_top5": round(float(tags["class_top5"]), 4),
-        "tags_caption_top5": round(float(tags["caption_top5"]), 4) if with_captions else None,
-        "tags_constant_baseline": round(float(tags["constant_top5"]), 4) if with_captions else None,
-        "tags_caption_precision": round(float(tags["caption_precision"]), 4) if with_captions else None,
-        "tags_caption_precision_constant": round(float(tags["constant_precision"]), 4)
-        if with_captions
-        else None,
-        "tags_beyond_constant": round(float(tags["beyond_constant"]), 4) if with_captions else None,
+        "heldout_classes_p10": _mean(list(unseen["among_unseen"].values())),
+        "heldout_classes_p10_all_test": _mean(list(unseen["among_all"].values())),
+        "caption_words_p10": _mean([w["p10"] for w in scored]),
+        "caption_words_chance": _mean([w["chance"] for w in scored]),
+        "caption_words_class_prior": _mean([w["class_prior"] for w in scored]),
+        **_tag_figures(tags),
         **steering_figures(engine),
         "constant_tags": tags["constant_tags"],
         "per_class_p10": {c: round(p, 4) for c, p in class_p10.items()},
@@ -227,6 +199,50 @@ def evaluate_engine(
         "words": per_word,
         **focus_protocol(engine),
     }
+
+
+def _test_split_precision(engine, labels: np.ndarray, classes: list[str]):
+    """(P@10 of test images querying all others, {class: P@10 of its word over the test images})."""
+    test = engine.split.test
+    joint_test = engine.joint_index.vectors[test]
+    image_p10 = leave_one_out_precision(engine.images.vectors, labels, 10, queries=test)
+    class_p10 = {
+        c: ranked_precision(joint_test, engine.text_encoder.query(c).vector, labels[test] == c)
+        for c in classes
+    }
+    return image_p10, class_p10
+
+
+def _mean(values):
+    return round(float(np.mean(values)), 4) if len(values) else None
+
+
+def _caption_word_figures(engine, classes, words):
+    """(each caption word's scores, the tag scores): both read the captions' word sets."""
+    captions = [record.get("captions", []) for record in engine.images.records]
+    word_sets, vocabulary = caption_word_sets(captions)
+    chosen = (
+        list(words)
+        if words is not None
+        else default_caption_words(captions, classes, known=set(engine.word_vectors.key_to_index))
+    )
+    return caption_word_scores(engine, chosen, word_sets, vocabulary), tag_scores(
+        engine, word_sets, vocabulary
+    )
+
+
+def _tag_figures(tags: dict) -> dict:
+    """The tags' figures, rounded; those that need captions are None for a collection without."""
+    figures = {"tags_class_top5": round(float(tags["class_top5"]), 4)}
+    for name, key in (
+        ("tags_caption_top5", "caption_top5"),
+        ("tags_constant_baseline", "constant_top5"),
+        ("tags_caption_precision", "caption_precision"),
+        ("tags_caption_precision_constant", "constant_precision"),
+        ("tags_beyond_constant", "beyond_constant"),
+    ):
+        figures[name] = round(float(tags[key]), 4) if tags["any_captions"] else None
+    return figures
 
 
 def split_examples(engine, count: int = 6, part: str = "test") -> list[int]:
