@@ -16,7 +16,6 @@ import numpy as np
 from .keras_loader import keras
 from .plots import fit_width, thumbnail
 from .storage import atomic_path, cache_dir
-from .text import query_vector
 
 
 def umap_2d(
@@ -159,7 +158,7 @@ def joint_space_map(
     images = engine.joint_index
     labels = [item["label"] for item in images.records]
     names = list(dict.fromkeys(sorted(set(labels)) + list(words)))
-    word_vectors = np.stack([query_vector(engine.word_vectors, name).vector for name in names])
+    word_vectors = np.stack([engine.text_encoder.query(name).vector for name in names])
     xy = umap_2d(
         np.vstack([images.vectors, word_vectors]), seed=seed, n_neighbors=n_neighbors, min_dist=min_dist
     )
