@@ -201,6 +201,8 @@ def extract_features_distributed(
         run = _run_dask if engine == "dask" else _run_ray
         start_s = run(tasks, (lazy.name, lazy.weights, resample, batch_size), address, workers, on_result)
     run_s = perf_counter() - began - start_s
-    features = finish_features([parts[s] for s in sorted(parts)], folder, maps=want_maps, dim=lazy.dim)
+    features = finish_features(
+        [parts[s] for s in sorted(parts)], folder, maps=want_maps, map_shape=lazy.map_shape
+    )
     computed = sum(len(paths) for _, paths in tasks)
     return DistributedRun(features, engine, workers, start_s, run_s, len(tasks), reused, computed)

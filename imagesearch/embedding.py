@@ -95,7 +95,7 @@ def embed_files(
         bar.update(len(chunk))
     bar.close()
     features = np.concatenate(feats) if feats else np.zeros((0, model.dim), np.float32)
-    return EmbeddedFiles(features, _concatenate_maps(chunk_maps, model.dim) if maps else None, folder)
+    return EmbeddedFiles(features, _concatenate_maps(chunk_maps, model.map_shape) if maps else None, folder)
 
 
 def folder_vectors(folder: str | os.PathLike, model_name: str, *, progress: bool = True):

@@ -43,7 +43,9 @@ class FeatureSet:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (item key, reason)
     cache_file: Path | None = None
     from_cache: bool = False
-    maps: np.ndarray | None = None  # n x 7 x 7 x dim float16 (memory-mapped when cached), if asked
+    maps: np.ndarray | None = (
+        None  # n x grid x grid x dim float16 (7 x 7 for VGG16) (memory-mapped when cached), if asked
+    )
 
 
 def l2_normalize(vectors: np.ndarray, eps: float = 1e-12) -> np.ndarray:
@@ -110,9 +112,11 @@ def extract_features(
         parts[start] = (feats, items, skipped)
         bar.update(min(CHUNK_SIZE, n - start))
     bar.close()
-    result = finish_features([parts[s] for s in sorted(parts)], folder, maps=want_maps, dim=model.dim)
+    result = finish_features(
+        [parts[s] for s in sorted(parts)], folder, maps=want_maps, map_shape=model.map_shape
+    )
     if want_maps and folder is None:
-        result.maps = _concatenate_maps([memory_maps[s] for s in sorted(memory_maps)], model.dim)
+        result.maps = _concatenate_maps([memory_maps[s] for s in sorted(memory_maps)], model.map_shape)
     return result
 
 
@@ -178,7 +182,7 @@ def embed_chunk(model, batch: np.ndarray, batch_size: int, want_maps: bool = Fal
             f = model.embed_batch(batch[b : b + batch_size])
         feats.append(f)
     features = np.concatenate(feats) if feats else np.zeros((0, model.dim), np.float32)
-    return features, (_concatenate_maps(maps, model.dim) if want_maps else None)
+    return features, (_concatenate_maps(maps, model.map_shape) if want_maps else None)
 
 
 def save_chunk_file(
@@ -189,7 +193,11 @@ def save_chunk_file(
 
 
 def finish_features(
-    parts: list[tuple[np.ndarray, np.ndarray, list]], folder: Path | None, *, maps: bool = False, dim: int = 0
+    parts: list[tuple[np.ndarray, np.ndarray, list]],
+    folder: Path | None,
+    *,
+    maps: bool = False,
+    map_shape: tuple[int, ...] = (),
 ) -> FeatureSet:
     """Chunks (features, item numbers, skipped) -> one FeatureSet in item order; with a cache
     folder, saved as `features.npz` (and, with `maps`, the chunks' maps as `maps.npy`, written
@@ -203,7 +211,9 @@ def finish_features(
     if folder is not None:
         final = folder / FINAL_FILE
         if maps:  # never all maps in memory at once
-            _write_maps(folder / MAPS_FILE, sorted(folder.glob(f"chunk-{CHUNK_SIZE}-*.npz")), len(items), dim)
+            _write_maps(
+                folder / MAPS_FILE, sorted(folder.glob(f"chunk-{CHUNK_SIZE}-*.npz")), len(items), map_shape
+            )
             result.maps = np.load(folder / MAPS_FILE, mmap_mode="r")
         save_chunk_file(final, features, items, skipped)
         for chunk in folder.glob("chunk-*.npz"):
@@ -232,9 +242,10 @@ def _raise_skipped(skipped: list) -> None:
     )
 
 
-def _concatenate_maps(parts: list[np.ndarray], dim: int) -> np.ndarray:
+def _concatenate_maps(parts: list[np.ndarray], map_shape: tuple[int, ...]) -> np.ndarray:
+    """The chunks' maps in one array; `map_shape` (one image's: grid x dim, the model's) for none."""
     parts = [p for p in parts if len(p)]
-    return np.concatenate(parts).astype(MAPS_DTYPE) if parts else np.zeros((0, 7, 7, dim), MAPS_DTYPE)
+    return np.concatenate(parts).astype(MAPS_DTYPE) if parts else np.zeros((0, *map_shape), MAPS_DTYPE)
 
 
 def _has_maps(path: Path) -> bool:
@@ -242,7 +253,7 @@ def _has_maps(path: Path) -> bool:
         return "maps" in data.files
 
 
-def _write_maps(path: Path, chunk_files: list[Path], count: int, dim: int) -> None:
+def _write_maps(path: Path, chunk_files: list[Path], count: int, map_shape: tuple[int, ...]) -> None:
     """The chunks' maps, in item order, into one .npy file (atomically), one chunk in memory at a time."""
     shapes = []
     for chunk in chunk_files:
@@ -250,7 +261,7 @@ def _write_maps(path: Path, chunk_files: list[Path], count: int, dim: int) -> No
             if len(data["maps"]):
                 shapes.append(data["maps"].shape[1:])
                 break
-    shape = (count, *(shapes[0] if shapes else (7, 7, dim)))
+    shape = (count, *(shapes[0] if shapes else map_shape))
     with atomic_path(path) as tmp:
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=MAPS_DTYPE, shape=shape)
         row = 0

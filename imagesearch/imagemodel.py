@@ -34,17 +34,23 @@ class ImageModel:
     class_names: list[str] | None = field(default=None, repr=False)
     # vgg16-conv only: the same network with two outputs, [last-conv maps, their spatial mean].
     maps_model: object | None = field(default=None, repr=False)
+    map_grid: tuple[int, int] = (7, 7)  # the maps' positions (rows, columns): VGG16's at 224 px
 
     def embed_batch(self, images: np.ndarray) -> np.ndarray:
         batch = self.preprocess(np.asarray(images, dtype=np.float32))
         return np.asarray(self.keras_model.predict_on_batch(batch), dtype=np.float32)
 
     @property
+    def map_shape(self) -> tuple[int, int, int]:
+        """One image's convolution maps: rows x columns x dim."""
+        return (*self.map_grid, self.dim)
+
+    @property
     def has_maps(self) -> bool:
         return self.maps_model is not None
 
     def embed_batch_with_maps(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(features N x dim, maps N x 7 x 7 x dim) in one pass; the features are the output of
+        """(features N x dim, maps N x rows x columns x dim) in one pass; the features are the output of
         the very layer `embed_batch` reads, so they are the same numbers."""
         if self.maps_model is None:
             raise ModelError(f"model {self.name} has no convolution maps; use vgg16-conv.")

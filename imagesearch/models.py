@@ -49,6 +49,7 @@ class ImageModelSpec:
     weights_id: Callable[[str | None], str]  # weights -> their identity, recorded in every index
     has_maps: bool = False  # yields convolution maps in the same pass (focus pools under them)
     own_classes: bool = False  # has a classifier head (ImageNet) whose weights focus uses
+    map_grid: tuple[int, int] = (7, 7)  # its maps' positions (rows, columns), where it has maps
 
 
 #: The image models an index can be built with. A new one (say a ResNet) is one builder
@@ -143,6 +144,7 @@ class LazyImageModel:
         self.spec = image_model_spec(name)
         self.weights_id = weights_identity(name, weights)
         self.dim = self.spec.dim
+        self.map_shape = (*self.spec.map_grid, self.dim)
         self.input_size = INPUT_SIZE
 
     @property

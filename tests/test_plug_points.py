@@ -135,3 +135,19 @@ def test_a_text_encoder_registered_from_a_test_answers_text_queries(monkeypatch,
     assert engine.text_search("left", 1).results[0].row == 5
     assert engine.text_search("right", 1).results[0].row == 9
     assert engine.text_encoder.name == "toy-words"
+
+
+def test_an_image_model_with_another_map_grid_is_one_registry_entry(monkeypatch):
+    """A model whose maps are 10 x 10 (say a ResNet at 320 px) declares its grid in its entry;
+    the feature cache shapes its maps from it, even for a collection with no image."""
+    from imagesearch import models
+    from imagesearch.features import _concatenate_maps
+
+    spec = models.ImageModelSpec(
+        lambda weights: None, dim=2048, weights_id=lambda w: "toy", has_maps=True, map_grid=(10, 10)
+    )
+    monkeypatch.setitem(models.IMAGE_MODELS, "toy-resnet", spec)
+    lazy = models.LazyImageModel("toy-resnet")
+    assert lazy.map_shape == (10, 10, 2048)
+    assert _concatenate_maps([], lazy.map_shape).shape == (0, 10, 10, 2048)
+    assert models.LazyImageModel().map_shape == (7, 7, 512)
