@@ -1,6 +1,8 @@
 """Helpers of the word-vector and joint-model notebooks: word maps, example rows, the
 evaluation table and the joint-space map."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -8,7 +10,7 @@ from imagesearch import maps
 from imagesearch.experiments import split_examples
 from imagesearch.report import EVALUATION_METRICS, evaluation_table
 from imagesearch.splits import Split
-from imagesearch.text import UnknownWordError, label_vector
+from imagesearch.text import UnknownWordError, label_vector, query_vector
 from imagesearch.words import similar_words, word_neighbourhoods
 
 
@@ -89,6 +91,7 @@ def test_joint_space_map_puts_images_class_names_and_words_in_one_map(glove50d, 
         {
             "joint_index": EmbeddingIndex.build(vectors, items, model="test", n_trees=2),
             "word_vectors": glove50d,
+            "text_encoder": SimpleNamespace(query=lambda text: query_vector(glove50d, text)),
         },
     )()
     seen = {}
