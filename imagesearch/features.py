@@ -43,9 +43,7 @@ class FeatureSet:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (item key, reason)
     cache_file: Path | None = None
     from_cache: bool = False
-    maps: np.ndarray | None = (
-        None  # n x grid x grid x dim float16 (7 x 7 for VGG16) (memory-mapped when cached), if asked
-    )
+    maps: np.ndarray | None = None  # n x rows x columns x dim float16 (memory-mapped when cached)
 
 
 def l2_normalize(vectors: np.ndarray, eps: float = 1e-12) -> np.ndarray:
