@@ -20,17 +20,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .datasets import (
+from .collection import (
     IMAGE_EXTENSIONS,
     Dataset,
     DatasetError,
     Item,
     _sorted_items,
     class_to_label,
-    embedded_root,
-    load_dataset,
     read_captions,
 )
+from .datasets import embedded_root, load_dataset
 from .heif import heif_missing_reason
 
 LABEL_MODES = ("auto", "folders", "none")
