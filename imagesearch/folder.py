@@ -188,18 +188,8 @@ class IndexFolder:
 
     # -- models ---------------------------------------------------------------------------
     def image_model(self, metadata: dict[str, Any] | None = None) -> LazyImageModel:
-        """The image model of the image index, refusing other weights: an image embedded with
-        other weights than the collection's would be compared with the wrong vectors."""
-        metadata = self.metadata(IMAGES) if metadata is None else metadata
-        model = LazyImageModel(metadata["model"])
-        recorded = metadata.get("weights")
-        if recorded and model.weights_id != recorded:
-            raise ImageSearchError(
-                f"the index was built with {model.name} weights {recorded}, but the weights found here are "
-                f"{model.weights_id}: rebuild it (`python -m imagesearch index DATASET --out DIR --force`) "
-                "or install the weights it was built with."
-            )
-        return model
+        """The image model of the image index (LazyImageModel.recorded: its weights checked)."""
+        return LazyImageModel.recorded(self.metadata(IMAGES) if metadata is None else metadata)
 
     def joint_model_dir(self, metadata: dict[str, Any]) -> Path:
         """The joint model a joint index's JSON names (older indexes: joint/)."""

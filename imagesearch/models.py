@@ -147,6 +147,20 @@ class LazyImageModel:
         self.map_shape = (*self.spec.map_grid, self.dim)
         self.input_size = INPUT_SIZE
 
+    @classmethod
+    def recorded(cls, metadata: dict) -> LazyImageModel:
+        """The image model an index's JSON names, refusing other weights: an image embedded with
+        other weights than the collection's would be compared with the wrong vectors."""
+        model = cls(metadata["model"])
+        recorded = metadata.get("weights")
+        if recorded and model.weights_id != recorded:
+            raise ModelError(
+                f"the index was built with {model.name} weights {recorded}, but the weights found here are "
+                f"{model.weights_id}: rebuild it (`python -m imagesearch index DATASET --out DIR --force`) "
+                "or install the weights it was built with."
+            )
+        return model
+
     @property
     def model(self) -> ImageModel:
         return cached_image_model(self.name, self.weights)

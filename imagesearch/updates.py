@@ -29,6 +29,7 @@ from .folder import DEFAULT_WAIT, IndexFolder
 from .generations import read_metadata
 from .index import EmbeddingIndex, IndexLoadError
 from .layout import IMAGES, JOINT
+from .models import LazyImageModel
 from .records import item_records
 from .storage import ImageSearchError, write_npy, write_text_atomic
 
@@ -91,7 +92,7 @@ def add_images(
             return report
         # the joint index takes them all, but after an interrupted add some are in it already
         missing = [] if joint is None else [i for i, p in enumerate(new) if joint.row_of_path(p) is None]
-        model = folder.image_model(images.metadata)
+        model = LazyImageModel.recorded(images.metadata)
         old_maps = folder.read_maps(images, checked=False)
         want_maps = old_maps is not None and model.has_maps
         resample = images.metadata.get("resample", DEFAULT_RESAMPLE)

@@ -296,3 +296,20 @@ def test_an_interrupted_rebuild_or_retraining_leaves_the_old_index_whole(
     assert meta["generation"] == 1 and meta["class_weights"] == "class_weights.g1.npz"
     assert not (folder / "class_weights.npz").exists() and not (folder / "images.ann").exists()
     assert SearchEngine(folder).similar_images(0, 5, focus="cat")
+
+
+def test_add_refuses_an_index_built_with_other_weights(embedded_index, shared_home, tmp_path, capsys):
+    """A photo embedded with other weights than the collection's would be compared with the
+    wrong vectors: `add` says so in one line and leaves the index as it was."""
+    folder = shutil.copytree(embedded_index, tmp_path / "index")
+    meta_file = folder / "images.json"
+    meta = json.loads(meta_file.read_text())
+    meta["weights"] = "sha256:" + "0" * 64
+    meta_file.write_text(json.dumps(meta))
+    before = meta_file.read_bytes()
+    photos = new_photos(tmp_path / "new", 1)
+    assert main(["add", str(folder), str(photos[0])]) != 0
+    err = capsys.readouterr().err
+    assert "built with vgg16-conv weights sha256:0000" in err and "rebuild it" in err
+    assert "Traceback" not in err
+    assert meta_file.read_bytes() == before
