@@ -149,7 +149,6 @@ def result_grid(
     objects must be visible); titles are shortened to fit a thumbnail, so that neighbours never
     run into each other."""
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
 
     columns = max((len(r) for r in results), default=0)
     size = min(size, MAX_WIDTH_IN / (columns + QUERY_SCALE + 0.3))
@@ -160,45 +159,66 @@ def result_grid(
     )
     grid = fig.add_gridspec(len(queries), columns + 2, width_ratios=[QUERY_SCALE, 0.3] + [1] * columns)
     for row, ((query_path, title), found) in enumerate(zip(queries, results)):
-        ax = fig.add_subplot(grid[row, 0])
-        if query_path is not None:
-            ax.imshow(thumbnail(query_path))
-            ax.set_xlabel(textwrap.fill(title, chars), fontsize=MIN_FONT_PT)
-        else:
-            ax.set_facecolor("#f0f0f0")
-            ax.text(
-                0.5,
-                0.5,
-                textwrap.fill(title, max(6, chars - 3)),
-                ha="center",
-                va="center",
-                fontsize=11,
-                weight="bold",
-                transform=ax.transAxes,
-            )
-        ax.set_title("query", fontsize=MIN_FONT_PT + 1, weight="bold")
-        _bare(ax)
+        _draw_query(fig.add_subplot(grid[row, 0]), query_path, title, chars)
         for col, result in enumerate(found):
-            ax = fig.add_subplot(grid[row, col + 2])
-            ax.imshow(thumbnail(result.path))
-            ax.set_title(shorten(f"{result.rank}. {result.label}", title_chars), fontsize=MIN_FONT_PT)
-            note = f" {notes[row][col]}" if notes is not None else ""
-            ax.set_xlabel(f"{result.score:.3f}{note}", fontsize=MIN_FONT_PT)
-            _bare(ax)
-            if hits is not None:
-                for spine in ax.spines.values():
-                    spine.set_edgecolor(HIT if hits[row][col] else MISS)
-                    spine.set_linewidth(4)
+            _draw_result(
+                fig.add_subplot(grid[row, col + 2]),
+                result,
+                title_chars,
+                note=f" {notes[row][col]}" if notes is not None else "",
+                hit=None if hits is None else hits[row][col],
+            )
     fig.tight_layout(h_pad=0.6, w_pad=0.3)
     if hits is not None:
-        fig.legend(
-            handles=[Patch(color=HIT, label=f"hit: {hit_rule}"), Patch(color=MISS, label="miss")],
-            loc="lower left",
-            bbox_to_anchor=(0.0, 1.0),
-            ncol=2,
-            frameon=False,
-        )
+        _hit_legend(fig, hit_rule)
     return fig
+
+
+def _draw_query(ax, query_path, title: str, chars: int) -> None:
+    """The query's cell: its image captioned with `title`, or, for a text query, the text itself."""
+    if query_path is not None:
+        ax.imshow(thumbnail(query_path))
+        ax.set_xlabel(textwrap.fill(title, chars), fontsize=MIN_FONT_PT)
+    else:
+        ax.set_facecolor("#f0f0f0")
+        ax.text(
+            0.5,
+            0.5,
+            textwrap.fill(title, max(6, chars - 3)),
+            ha="center",
+            va="center",
+            fontsize=11,
+            weight="bold",
+            transform=ax.transAxes,
+        )
+    ax.set_title("query", fontsize=MIN_FONT_PT + 1, weight="bold")
+    _bare(ax)
+
+
+def _draw_result(ax, result: Result, title_chars: int, note: str, hit: bool | None) -> None:
+    """One result's cell: thumbnail, rank and label above, score and note below, and a green or
+    red border when `hit` is known."""
+    ax.imshow(thumbnail(result.path))
+    ax.set_title(shorten(f"{result.rank}. {result.label}", title_chars), fontsize=MIN_FONT_PT)
+    ax.set_xlabel(f"{result.score:.3f}{note}", fontsize=MIN_FONT_PT)
+    _bare(ax)
+    if hit is not None:
+        for spine in ax.spines.values():
+            spine.set_edgecolor(HIT if hit else MISS)
+            spine.set_linewidth(4)
+
+
+def _hit_legend(fig, hit_rule: str) -> None:
+    """The hit/miss colours and the rule that decides a hit, above the figure."""
+    from matplotlib.patches import Patch
+
+    fig.legend(
+        handles=[Patch(color=HIT, label=f"hit: {hit_rule}"), Patch(color=MISS, label="miss")],
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncol=2,
+        frameon=False,
+    )
 
 
 def _bare(ax) -> None:

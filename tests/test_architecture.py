@@ -14,7 +14,6 @@ MAX_LINES, MAX_FUNCTION = 300, 60
 #: restructured elsewhere.
 KNOWN_LONG = {  # 12 at 28e5861
     "imagesearch/maps.py:scatter_map",
-    "imagesearch/plots.py:result_grid",
 }
 KNOWN_BIG: set[str] = set()  # 7 at 28e5861, each split by concept since
 QUERY_SIDE = (
