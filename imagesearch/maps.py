@@ -69,7 +69,6 @@ def scatter_map(
     Texts never overlap: one that would cover an earlier one is moved a little or left out (see
     `place_texts`), class names placed first. The figure is scaled to the notebooks' width (`plots.fit_width`)."""
     import matplotlib.pyplot as plt
-    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
     labels = np.asarray(labels)
     classes = sorted(set(labels.tolist()))
@@ -78,22 +77,7 @@ def scatter_map(
     for i, label in enumerate(classes):
         mask = labels == label
         ax.scatter(xy[mask, 0], xy[mask, 1], s=14, color=cmap(i), label=label, alpha=0.8)
-    items = []
-    if class_names and texts is None:
-        for i, label in enumerate(classes):
-            centre = np.median(xy[labels == label], axis=0)
-            items.append(
-                (
-                    centre,
-                    label,
-                    {
-                        "weight": "bold",
-                        "color": "black",
-                        "fontsize": 10,
-                        "bbox": {"boxstyle": "round,pad=0.15", "facecolor": cmap(i), "alpha": 0.85, "lw": 0},
-                    },
-                )
-            )
+    items = _class_name_items(xy, labels, classes, cmap) if class_names and texts is None else []
     if texts is not None:
         items += [((x, y), text, {"fontsize": 10}) for (x, y), text in zip(xy, texts)]
     ax.set_title(title)
@@ -104,20 +88,48 @@ def scatter_map(
     fig.tight_layout()
     if thumbnails is not None:
         step = max(thumbnail_every, -(-len(xy) // max(max_thumbnails, 1)))
-        renderer, boxes = fig.canvas.get_renderer(), []
-        for row in range(0, len(xy), step):
-            edge = cmap(classes.index(labels[row]))
-            box = OffsetImage(thumbnail(thumbnails[row], 56), zoom=1.0)
-            artist = ax.add_artist(
-                AnnotationBbox(box, xy[row], frameon=True, pad=0.1, bboxprops={"edgecolor": edge, "lw": 2})
-            )
-            extent = artist.get_window_extent(renderer)
-            if any(extent.overlaps(other) for other in boxes):
-                artist.remove()  # thumbnails do not cover each other: a crowded spot shows one
-            else:
-                boxes.append(extent)
+        edges = [cmap(classes.index(label)) for label in labels]
+        _add_thumbnails(fig, ax, xy, thumbnails, edges, step)
     place_texts(ax, items)
     return fig
+
+
+def _class_name_items(xy: np.ndarray, labels: np.ndarray, classes: list[str], cmap) -> list:
+    """Each class's name as a place_texts item at its points' median, boxed in its colour."""
+    items = []
+    for i, label in enumerate(classes):
+        centre = np.median(xy[labels == label], axis=0)
+        items.append(
+            (
+                centre,
+                label,
+                {
+                    "weight": "bold",
+                    "color": "black",
+                    "fontsize": 10,
+                    "bbox": {"boxstyle": "round,pad=0.15", "facecolor": cmap(i), "alpha": 0.85, "lw": 0},
+                },
+            )
+        )
+    return items
+
+
+def _add_thumbnails(fig, ax, xy: np.ndarray, thumbnails, edges: list, step: int) -> None:
+    """Every `step`-th point's image, framed in its class colour (`edges`, one per point); one
+    that would cover an earlier thumbnail is left out, so a crowded spot shows one."""
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+
+    renderer, boxes = fig.canvas.get_renderer(), []
+    for row in range(0, len(xy), step):
+        box = OffsetImage(thumbnail(thumbnails[row], 56), zoom=1.0)
+        artist = ax.add_artist(
+            AnnotationBbox(box, xy[row], frameon=True, pad=0.1, bboxprops={"edgecolor": edges[row], "lw": 2})
+        )
+        extent = artist.get_window_extent(renderer)
+        if any(extent.overlaps(other) for other in boxes):
+            artist.remove()
+        else:
+            boxes.append(extent)
 
 
 def place_texts(ax, items, offsets=((4, 4), (4, -14), (-40, 4), (-40, -14))) -> list:
