@@ -140,8 +140,10 @@ def result_grid(
     size: float = 1.5,
     max_title: int | None = None,
     hit_rule: str = HIT_RULE,
+    columns: int | None = None,
 ):
-    """A matplotlib figure: one row per query, the query apart on the left (its image, or its
+    """A matplotlib figure: one row per query (or, with `columns`, its results wrapped into rows
+    of that many, e.g. 8 results as 2 rows of 4 with larger thumbnails), the query apart on the left (its image, or its
     text for a text query), then its results: rank and label above each, cosine score (and its
     `notes`, e.g. "train"/"test" or "liked") under it. With `hits` (one bool per result, see
     `hit`) each result gets a green (hit) or red (miss) border, and a legend states `hit_rule`.
@@ -150,19 +152,23 @@ def result_grid(
     run into each other."""
     import matplotlib.pyplot as plt
 
-    columns = max((len(r) for r in results), default=0)
+    widest = max((len(r) for r in results), default=0)
+    columns = min(columns, widest) if columns else widest
+    spans = [max(1, -(-len(found) // columns)) if columns else 1 for found in results]
     size = min(size, MAX_WIDTH_IN / (columns + QUERY_SCALE + 0.3))
     chars = max_title or max(6, int(size * 15))
     title_chars = max(5, int(size * TITLE_CHARS_PER_INCH))
     fig = plt.figure(
-        figsize=(size * (columns + QUERY_SCALE + 0.3), size * 1.8 * max(1, QUERY_SCALE / 1.3) * len(queries))
+        figsize=(size * (columns + QUERY_SCALE + 0.3), size * 1.8 * max(1, QUERY_SCALE / 1.3) * sum(spans))
     )
-    grid = fig.add_gridspec(len(queries), columns + 2, width_ratios=[QUERY_SCALE, 0.3] + [1] * columns)
+    grid = fig.add_gridspec(sum(spans), columns + 2, width_ratios=[QUERY_SCALE, 0.3] + [1] * columns)
     for row, ((query_path, title), found) in enumerate(zip(queries, results)):
-        _draw_query(fig.add_subplot(grid[row, 0]), query_path, title, chars)
+        top = sum(spans[:row])
+        cell = grid[top, 0] if spans[row] == 1 else grid[top : top + spans[row], 0]
+        _draw_query(fig.add_subplot(cell), query_path, title, chars)
         for col, result in enumerate(found):
             _draw_result(
-                fig.add_subplot(grid[row, col + 2]),
+                fig.add_subplot(grid[top + col // columns, col % columns + 2]),
                 result,
                 title_chars,
                 note=f" {notes[row][col]}" if notes is not None else "",

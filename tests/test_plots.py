@@ -212,3 +212,17 @@ def test_notebook_figures_sets_the_font_sizes_outside_a_notebook():
         assert plt.rcParams["figure.dpi"] == plots.DPI
         sizes = ("font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize", "legend.fontsize")
         assert min(plt.rcParams[key] for key in sizes) >= plots.MIN_FONT_PT
+
+
+def test_result_grid_wraps_eight_results_into_two_rows_of_four(images):
+    found = [[result(i + 1, images[i % 3], "red") for i in range(8)]]
+    fig = plots.result_grid([(images[0], "red")], found, hits=[[True] * 8], columns=4)
+    query, *cells = fig.axes
+    assert [ax.get_title() for ax in cells] == [f"{i + 1}. red" for i in range(8)]
+    fig.canvas.draw()
+    boxes = [ax.get_window_extent() for ax in cells]
+    assert len({round(b.y0) for b in boxes}) == 2 and len({round(b.x0) for b in boxes}) == 4
+    assert min(b.width for b in boxes) >= 128
+    assert fig.get_size_inches()[0] * fig.dpi <= 987
+    assert query.get_window_extent().height > boxes[0].height  # the query spans both rows
+    assert plots.figure_problems(fig) == []
