@@ -141,6 +141,7 @@ def result_grid(
     max_title: int | None = None,
     hit_rule: str = HIT_RULE,
     columns: int | None = None,
+    suptitle: str | None = None,
 ):
     """A matplotlib figure: one row per query (or, with `columns`, its results wrapped into rows
     of that many, e.g. 8 results as 2 rows of 4 with larger thumbnails), the query apart on the left (its image, or its
@@ -149,7 +150,7 @@ def result_grid(
     `hit`) each result gets a green (hit) or red (miss) border, and a legend states `hit_rule`.
     Thumbnails shrink to keep the figure within MAX_WIDTH_IN (the query's stays larger: its
     objects must be visible); titles are shortened to fit a thumbnail, so that neighbours never
-    run into each other."""
+    run into each other. `suptitle` goes above it all."""
     import matplotlib.pyplot as plt
 
     widest = max((len(r) for r in results), default=0)
@@ -158,9 +159,9 @@ def result_grid(
     size = min(size, MAX_WIDTH_IN / (columns + QUERY_SCALE + 0.3))
     chars = max_title or max(6, int(size * 15))
     title_chars = max(5, int(size * TITLE_CHARS_PER_INCH))
-    fig = plt.figure(
-        figsize=(size * (columns + QUERY_SCALE + 0.3), size * 1.8 * max(1, QUERY_SCALE / 1.3) * sum(spans))
-    )
+    # a row of its own per query leaves room for the taller query; wrapped rows share it
+    row_height = size * (1.3 if max(spans) > 1 else 1.8 * max(1, QUERY_SCALE / 1.3))
+    fig = plt.figure(figsize=(size * (columns + QUERY_SCALE + 0.3), row_height * sum(spans)))
     grid = fig.add_gridspec(sum(spans), columns + 2, width_ratios=[QUERY_SCALE, 0.3] + [1] * columns)
     for row, ((query_path, title), found) in enumerate(zip(queries, results)):
         top = sum(spans[:row])
@@ -177,6 +178,9 @@ def result_grid(
     fig.tight_layout(h_pad=0.6, w_pad=0.3)
     if hits is not None:
         _hit_legend(fig, hit_rule)
+    if suptitle:  # above the legend, the same distance whatever the figure's height
+        y = 1 + (0.35 if hits is not None else 0.05) / fig.get_figheight()
+        fig.suptitle(suptitle, y=y, va="bottom", weight="bold")
     return fig
 
 

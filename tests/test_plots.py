@@ -226,3 +226,19 @@ def test_result_grid_wraps_eight_results_into_two_rows_of_four(images):
     assert fig.get_size_inches()[0] * fig.dpi <= 987
     assert query.get_window_extent().height > boxes[0].height  # the query spans both rows
     assert plots.figure_problems(fig) == []
+
+
+def test_a_wrapped_result_grid_is_compact_and_its_suptitle_sits_above_the_legend(images):
+    found = [[result(i + 1, images[i % 3], "red") for i in range(8)] for _ in range(3)]
+    queries = [(images[0], "red")] * 3
+    fig = plots.result_grid(queries, found, hits=[[True] * 8] * 3, columns=4, suptitle="three searches")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    cells = fig.axes[1:9]  # the first query's two rows
+    rows = sorted({round(ax.get_window_extent().y0) for ax in cells})
+    row_gap = rows[1] - rows[0]
+    assert row_gap < 1.9 * cells[0].get_window_extent().height  # no band of white between its rows
+    legend = fig.legends[0].get_window_extent(renderer)
+    title = fig._suptitle.get_window_extent(renderer)
+    assert title.y0 >= legend.y1 - 1 and title.y0 - legend.y1 < 0.6 * fig.dpi  # just above it
+    assert plots.figure_problems(fig) == []
