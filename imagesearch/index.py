@@ -1,18 +1,15 @@
 """A saved nearest-neighbour index over embeddings, with the metadata to interpret it.
 
-Annoy answers queries in well under a millisecond from a memory-mapped file; an exact numpy
-search sits beside it, to measure Annoy's recall and to serve re-weighted ("focused") queries.
-Large collections use another backend (`backends/`, recorded as "backend" in the metadata;
-none recorded = Annoy), which also adds and removes items after the build.
-An index folder holds, per index name: `NAME.ann` (or `NAME.usearch`), `NAME.npy` (the unit
-vectors), `NAME.items.arrow` (path, label, key, captions of each row, by column: records.py),
-for image indexes `NAME.maps.npy` (focus maps), and `NAME.json` (model, dimension, count, build
-settings, data set hash: what a person reads), written atomically, the JSON last, so that a
-folder with a JSON file always holds a complete index. Every save over an index writes a new
-generation (`NAME.gG.*`, named in the JSON's "generation") and deletes the old files only after
-the JSON points at the new ones (generations.py): an interrupted update leaves the previous
-index whole. Rows are copied from file to file in blocks: no update reads every vector into memory.
-(Indexes written before format 2 keep their items in the JSON; they still open.)
+Annoy answers from a memory-mapped file; an exact numpy search sits beside it, to measure Annoy's
+recall and to serve re-weighted ("focused") queries. Large collections use another backend
+(`backends/`, recorded as "backend" in the metadata; none = Annoy) that also adds and removes items.
+Per index name, a folder holds `NAME.ann` (or `NAME.usearch`), `NAME.npy` (the unit vectors),
+`NAME.items.arrow` (each row's path, label, key, captions: records.py), for images `NAME.maps.npy`
+(focus maps), and `NAME.json` (model, dimension, count, settings, data set hash), written last:
+a folder with a JSON file always holds a complete index. Every save writes a new generation
+(`NAME.gG.*`, which the JSON names) and deletes the old files only after the JSON points at the
+new ones (generations.py), copying rows in blocks: an interrupted update leaves the previous index
+whole, and no update reads every vector into memory. Format-1 indexes (items in the JSON) still open.
 """
 
 from __future__ import annotations
@@ -249,9 +246,11 @@ class EmbeddingIndex:
 
     def results_for(self, rows: Sequence[int], scores: Sequence[float], kind: str = COSINE) -> list[Result]:
         """Results for ranked rows; `kind` says what their scores are (COSINE or FEEDBACK)."""
+        rows = [int(row) for row in rows]  # path and label only: a row's dict costs more than its search
+        found = zip(rows, self.records.values("path", rows), self.records.values("label", rows), scores)
         return [
-            Result(rank, int(row), self.records[row]["path"], self.records[row]["label"], float(score), kind)
-            for rank, (row, score) in enumerate(zip(rows, scores), start=1)
+            Result(rank, row, path, label, float(score), kind)
+            for rank, (row, path, label, score) in enumerate(found, 1)
         ]
 
     def _check_query(self, vector: np.ndarray) -> np.ndarray:

@@ -56,3 +56,13 @@ def test_rows_without_captions_read_an_empty_list_not_none(tmp_path):
         grown = Records.read(grown.write(tmp_path / "rows.arrow"))
         assert sorted(map(tuple, grown.column("captions"))) == [(), ("a bee",)]
         assert all(row.get("captions", []) is not None for row in grown)
+
+
+def test_values_reads_one_field_of_some_rows_in_their_order():
+    records = Records.from_dicts(
+        [{"path": f"/p/{i}.jpg", "label": f"c{i % 2}", "captions": [f"caption {i}"]} for i in range(5)]
+    )
+    assert records.values("path", [3, 0, 3]) == ["/p/3.jpg", "/p/0.jpg", "/p/3.jpg"]
+    assert records.values("label", [4, 1]) == [records[4]["label"], records[1]["label"]] == ["c0", "c1"]
+    assert records.values("key", [0, 2]) == [None, None]  # a field no row has
+    assert records.values("path", []) == []
