@@ -29,7 +29,7 @@ def run_fresh(code: str, env: dict | None = None) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_queries_on_an_indexed_collection_import_no_tensorflow_gensim_or_arrow_compute(embedded_joint, words_home):
+def test_queries_on_an_indexed_collection_import_nothing_heavy(embedded_joint, words_home):
     loaded = run_fresh(
         f"""
         import json, sys
