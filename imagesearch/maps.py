@@ -88,8 +88,7 @@ def scatter_map(
     fig.tight_layout()
     if thumbnails is not None:
         step = max(thumbnail_every, -(-len(xy) // max(max_thumbnails, 1)))
-        edges = [cmap(classes.index(label)) for label in labels]
-        _add_thumbnails(fig, ax, xy, thumbnails, edges, step)
+        _add_thumbnails(fig, ax, xy, thumbnails, lambda row: cmap(classes.index(labels[row])), step)
     place_texts(ax, items)
     return fig
 
@@ -114,8 +113,8 @@ def _class_name_items(xy: np.ndarray, labels: np.ndarray, classes: list[str], cm
     return items
 
 
-def _add_thumbnails(fig, ax, xy: np.ndarray, thumbnails, edges: list, step: int) -> None:
-    """Every `step`-th point's image, framed in its class colour (`edges`, one per point); one
+def _add_thumbnails(fig, ax, xy: np.ndarray, thumbnails, edge, step: int) -> None:
+    """Every `step`-th point's image, framed in its class colour (`edge(row)`); one
     that would cover an earlier thumbnail is left out, so a crowded spot shows one."""
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
@@ -123,7 +122,7 @@ def _add_thumbnails(fig, ax, xy: np.ndarray, thumbnails, edges: list, step: int)
     for row in range(0, len(xy), step):
         box = OffsetImage(thumbnail(thumbnails[row], 56), zoom=1.0)
         artist = ax.add_artist(
-            AnnotationBbox(box, xy[row], frameon=True, pad=0.1, bboxprops={"edgecolor": edges[row], "lw": 2})
+            AnnotationBbox(box, xy[row], frameon=True, pad=0.1, bboxprops={"edgecolor": edge(row), "lw": 2})
         )
         extent = artist.get_window_extent(renderer)
         if any(extent.overlaps(other) for other in boxes):
